@@ -1,0 +1,1 @@
+# etc: build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# init: build fragment (see Makefile.am)

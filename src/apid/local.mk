@@ -1,0 +1,1 @@
+# src/apid: build fragment (see Makefile.am)

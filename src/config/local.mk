@@ -1,0 +1,1 @@
+# src/config: build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# src/ipc: build fragment (see Makefile.am)

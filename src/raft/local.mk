@@ -1,0 +1,1 @@
+# src/raft: build fragment (see Makefile.am)

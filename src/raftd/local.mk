@@ -1,0 +1,1 @@
+# src/raftd: build fragment (see Makefile.am)

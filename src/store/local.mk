@@ -1,0 +1,1 @@
+# src/store: build fragment (see Makefile.am)

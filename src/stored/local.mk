@@ -1,0 +1,1 @@
+# src/stored: build fragment (see Makefile.am)

@@ -1,0 +1,6 @@
+/* main.c - placeholder, replaced by the supervisor. */
+#include "config.h"
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,6 @@
+# src/util: small shared helpers (errors, logging, buffers, clocks). No main.
+noinst_LIBRARIES += src/util/libutil.a
+src_util_libutil_a_SOURCES = \
+	src/util/err.c src/util/err.h \
+	src/util/log.c src/util/log.h \
+	src/util/buf.c src/util/buf.h

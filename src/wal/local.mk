@@ -1,0 +1,1 @@
+# src/wal: build fragment (see Makefile.am)

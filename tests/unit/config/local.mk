@@ -1,0 +1,1 @@
+# tests/unit/config: build fragment (see Makefile.am)

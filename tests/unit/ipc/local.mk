@@ -1,0 +1,1 @@
+# tests/unit/ipc: build fragment (see Makefile.am)

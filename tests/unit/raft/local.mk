@@ -1,0 +1,1 @@
+# tests/unit/raft: build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/unit/store: build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/unit/util: build fragment (see Makefile.am)

@@ -1,0 +1,1 @@
+# tests/unit/wal: build fragment (see Makefile.am)
