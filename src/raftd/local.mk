@@ -1,1 +1,4 @@
-# src/raftd: build fragment (see Makefile.am)
+# src/raftd: the raft worker process (part of the cetcd binary).
+cetcd_SOURCES += \
+	src/raftd/main.c src/raftd/raftd.h src/raftd/raftd_int.h \
+	src/raftd/node.c src/raftd/conns.c

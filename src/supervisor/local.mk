@@ -1,5 +1,11 @@
 # src/supervisor: the cetcd binary's first process; the role folders
 # (raftd, stored, apid) add their sources to cetcd_SOURCES.
 bin_PROGRAMS += cetcd
-cetcd_SOURCES = src/supervisor/main.c
-cetcd_LDADD = src/util/libutil.a $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(DB_LIBS)
+cetcd_SOURCES = src/supervisor/main.c \
+	src/supervisor/children.c src/supervisor/children.h \
+	src/supervisor/datadir.c src/supervisor/datadir.h \
+	src/supervisor/listen.c src/supervisor/listen.h \
+	src/supervisor/notify.c src/supervisor/notify.h
+cetcd_LDADD = src/store/libstore.a src/raft/libraft.a src/wal/libwal.a \
+	src/config/libconfig.a src/cluster/libcluster.a src/ipc/libipc.a src/util/libutil.a \
+	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(DB_LIBS)

@@ -1,0 +1,127 @@
+/* apid_int.h - state shared by the api worker's files. */
+#ifndef CETCD_APID_APID_INT_H
+#define CETCD_APID_APID_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <db.h>
+
+#include "cluster/cluster.h"
+#include "ipc/shm.h"
+
+struct evhttp;
+struct evhttp_request;
+struct evhttp_connection;
+struct event;
+struct ipc_conn;
+struct v2store;
+struct worker;
+struct proto_result;
+struct proto_event;
+
+/* etcd's default request timeout for a proposal (5 s + election slack). */
+#define APID_REQUEST_TIMEOUT_MS 7000
+#define APID_PENDING_BUCKETS 4096
+#define APID_MAX_LISTENERS 16
+
+enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY };
+
+/* A request waiting for the cluster: a proposal's result, or a read index. */
+struct pending {
+	struct pending *next;
+	uint64_t req_id;
+	uint64_t deadline_ms;
+	int kind;
+	struct evhttp_request *req;
+	/* quorum GET: what to read once applied >= read index */
+	char *path;
+	size_t path_len;
+	int recursive, sorted;
+	uint64_t read_index;
+	int no_value_on_success;
+};
+
+struct watcher {
+	struct watcher *next, *prev;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	char *key;      /* user key, cleaned, e.g. "/foo" */
+	size_t key_len;
+	int recursive;
+	int stream;
+	uint64_t since; /* next event index this watcher wants */
+	int started;    /* reply headers sent */
+};
+
+struct apid {
+	struct worker *w;
+	struct cluster cluster;
+	struct evhttp *http;
+	struct evconnlistener *listeners[APID_MAX_LISTENERS];
+	int nlisteners;
+	DB_ENV *env;
+	struct v2store *v2;
+	uint64_t db_gen;
+	struct ipc_conn *raft;
+	struct ipc_conn *store;
+	struct event *reconnect_ev;
+	struct event *sweep_ev;
+	struct pending *pending[APID_PENDING_BUCKETS];
+	size_t npending;
+	struct pending *reads_waiting; /* quorum reads waiting for apply */
+	struct watcher *watchers;
+	size_t nwatchers;
+	uint64_t next_req_id;
+	int stopping;
+};
+
+/* main.c */
+int apid_db_ready(struct apid *a);
+
+/* ipc.c */
+int apid_ipc_start(struct apid *a);
+void apid_ipc_close(struct apid *a);
+int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uint64_t *req_id);
+int apid_read_index(struct apid *a, uint64_t *req_id);
+
+/* pending.c */
+struct pending *pending_add(struct apid *a, uint64_t req_id, int kind, struct evhttp_request *req);
+struct pending *pending_take(struct apid *a, uint64_t req_id);
+void pending_free(struct pending *p);
+void pending_sweep(struct apid *a, uint64_t now_ms);
+void pending_fail_all(struct apid *a);
+
+/* http.c */
+int apid_http_start(struct apid *a);
+void apid_http_close(struct apid *a);
+void http_common_headers(struct apid *a, struct evhttp_request *req);
+void http_send(struct evhttp_request *req, int status, const char *ctype, const void *body,
+	size_t len);
+void http_send_text(struct evhttp_request *req, int status, const char *text);
+/* etcd's v2 error JSON: {"errorCode":..,"message":..,"cause":..,"index":..}\n */
+void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const char *cause,
+	uint64_t index);
+int v2_error_status(int code);
+const char *v2_error_message(int code);
+
+/* v2keys.c */
+void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path);
+void v2keys_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
+void v2keys_on_read_index(struct apid *a, struct pending *p, uint64_t index);
+void v2keys_applied_advanced(struct apid *a);
+
+/* v2watch.c */
+void v2watch_start(struct apid *a, struct evhttp_request *req, const char *key, size_t key_len,
+	int recursive, int stream, uint64_t since);
+void v2watch_on_event(struct apid *a, const struct proto_event *ev);
+void v2watch_conn_closed(struct apid *a, struct evhttp_connection *evcon);
+void v2watch_close_all(struct apid *a);
+
+/* http.c */
+char *url_unescape_path(const char *s, size_t n, char *err, size_t errlen);
+
+/* misc.c */
+void misc_handle(struct apid *a, struct evhttp_request *req, const char *path);
+
+#endif

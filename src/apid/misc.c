@@ -1,0 +1,342 @@
+/* misc.c - the small endpoints: /version, /health, /metrics, /v2/machines,
+ * /v2/members, /v2/stats/{self,store,leader}, and Go's 404 for the rest. */
+#include "config.h"
+#include "apid/apid_int.h"
+#include "config/cfg.h"
+#include "ipc/worker.h"
+#include "raft/raft.h"
+#include "store/v2store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+static void not_found(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options", "nosniff");
+	http_send_text(req, 404, "404 page not found\n");
+}
+
+static int only(struct evhttp_request *req, int methods, const char *allow)
+{
+	if (evhttp_request_get_command(req) & methods)
+		return 1;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options", "nosniff");
+	http_send_text(req, 405, "Method Not Allowed\n");
+	return 0;
+}
+
+static void send_json(struct evhttp_request *req, int status, const char *ctype, json_t *o,
+	int newline)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL) {
+		http_send_text(req, 500, "out of memory");
+		return;
+	}
+	size_t n = strlen(s);
+	if (newline) {
+		char *t = realloc(s, n + 2);
+		if (t) {
+			s = t;
+			s[n++] = '\n';
+			s[n] = '\0';
+		}
+	}
+	http_send(req, status, ctype, s, n);
+	free(s);
+}
+
+/* Go's time.Time JSON form: RFC 3339 with nanoseconds, trailing zeros cut. */
+static void rfc3339nano(uint64_t ns, char *out, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	unsigned frac = (unsigned)(ns % 1000000000u);
+	struct tm tm;
+	char fs[16] = "";
+
+	gmtime_r(&sec, &tm);
+	if (frac) {
+		snprintf(fs, sizeof(fs), ".%09u", frac);
+		for (size_t i = strlen(fs) - 1; fs[i] == '0'; i--)
+			fs[i] = '\0';
+	}
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fs);
+}
+
+/* Go's time.Duration String(), e.g. "8m24.116781939s". */
+static void go_duration(uint64_t ns, char *out, size_t len)
+{
+	uint64_t h = ns / 3600000000000ull;
+	uint64_t m = ns / 60000000000ull % 60;
+	uint64_t s = ns / 1000000000ull % 60;
+	uint64_t frac = ns % 1000000000ull;
+	char fs[16] = "";
+	size_t n = 0;
+
+	if (frac) {
+		snprintf(fs, sizeof(fs), ".%09" PRIu64, frac);
+		for (size_t i = strlen(fs) - 1; fs[i] == '0'; i--)
+			fs[i] = '\0';
+	}
+	if (h)
+		n += (size_t)snprintf(out + n, len - n, "%" PRIu64 "h", h);
+	if (h || m)
+		n += (size_t)snprintf(out + n, len - n, "%" PRIu64 "m", m);
+	snprintf(out + n, len - n, "%" PRIu64 "%ss", s, fs);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void id_str(uint64_t id, char out[17])
+{
+	snprintf(out, 17, "%" PRIx64, id);
+}
+
+static void serve_version(struct evhttp_request *req)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "etcdserver", json_string(CETCD_COMPAT_SERVER_VERSION));
+	json_object_set_new(o, "etcdcluster", json_string(CETCD_COMPAT_CLUSTER_VERSION));
+	send_json(req, 200, "application/json", o, 0);
+}
+
+static void serve_health(struct apid *a, struct evhttp_request *req)
+{
+	struct shm_raft r;
+	int ok;
+
+	shm_raft_read(a->w->shm, &r);
+	ok = r.leader_id != RAFT_NONE && apid_db_ready(a);
+	http_send(req, ok ? 200 : 503, "text/plain; charset=utf-8",
+		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", ok ? 17 : 18);
+}
+
+static void serve_machines(struct apid *a, struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	for (size_t i = 0; i < a->cluster.n; i++)
+		for (size_t j = 0; j < a->cluster.v[i].nclient; j++)
+			evbuffer_add_printf(b, "%s%s", evbuffer_get_length(b) ? ", " : "",
+				a->cluster.v[i].client_urls[j]);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+		"text/plain; charset=utf-8");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+static json_t *member_json(const struct member *m)
+{
+	char id[17];
+	json_t *o = json_object(), *p = json_array(), *c = json_array();
+
+	id_str(m->id, id);
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "name", json_string(m->name));
+	for (size_t i = 0; i < m->npeer; i++)
+		json_array_append_new(p, json_string(m->peer_urls[i]));
+	for (size_t i = 0; i < m->nclient; i++)
+		json_array_append_new(c, json_string(m->client_urls[i]));
+	json_object_set_new(o, "peerURLs", p);
+	json_object_set_new(o, "clientURLs", c);
+	return o;
+}
+
+static void serve_members(struct apid *a, struct evhttp_request *req, const char *rest)
+{
+	char cid[17];
+	struct shm_raft r;
+
+	if (!only(req, EVHTTP_REQ_GET, "GET,POST,DELETE,PUT"))
+		return;
+	id_str(a->cluster.cluster_id, cid);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", cid);
+	if (*rest == '\0') {
+		json_t *arr = json_array(), *o = json_object();
+		for (size_t i = 0; i < a->cluster.n; i++)
+			json_array_append_new(arr, member_json(&a->cluster.v[i]));
+		json_object_set_new(o, "members", arr);
+		send_json(req, 200, "application/json", o, 1);
+		return;
+	}
+	if (strcmp(rest, "leader") == 0) {
+		shm_raft_read(a->w->shm, &r);
+		for (size_t i = 0; i < a->cluster.n; i++) {
+			if (a->cluster.v[i].id == r.leader_id) {
+				send_json(req, 200, "application/json", member_json(&a->cluster.v[i]), 1);
+				return;
+			}
+		}
+		json_t *e = json_object();
+		json_object_set_new(e, "message", json_string("During election"));
+		send_json(req, 503, "application/json", e, 0);
+		return;
+	}
+	json_t *e = json_object();
+	json_object_set_new(e, "message", json_string("Not found"));
+	send_json(req, 404, "application/json", e, 0);
+}
+
+static void serve_stats_self(struct apid *a, struct evhttp_request *req)
+{
+	struct shm_raft r;
+	char id[17], lid[17], start[64], lstart[64], up[64];
+	json_t *o = json_object(), *li = json_object();
+	uint64_t now = wall_ns();
+
+	shm_raft_read(a->w->shm, &r);
+	id_str(a->cluster.self_id, id);
+	id_str(r.leader_id, lid);
+	rfc3339nano(a->w->shm->hdr->start_time_ns, start, sizeof(start));
+	rfc3339nano(r.start_time_ns ? r.start_time_ns : a->w->shm->hdr->start_time_ns, lstart,
+		sizeof(lstart));
+	go_duration(now - (r.start_time_ns ? r.start_time_ns : a->w->shm->hdr->start_time_ns), up,
+		sizeof(up));
+	json_object_set_new(o, "name", json_string(a->w->cfg->name));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "state", json_string(r.role == RAFT_LEADER ? "StateLeader" :
+		r.role == RAFT_CANDIDATE || r.role == RAFT_PRE_CANDIDATE ? "StateCandidate" :
+		"StateFollower"));
+	json_object_set_new(o, "startTime", json_string(start));
+	json_object_set_new(li, "leader", json_string(lid));
+	json_object_set_new(li, "uptime", json_string(up));
+	json_object_set_new(li, "startTime", json_string(lstart));
+	json_object_set_new(o, "leaderInfo", li);
+	json_object_set_new(o, "recvAppendRequestCnt", json_integer(0));
+	json_object_set_new(o, "sendAppendRequestCnt", json_integer(0));
+	send_json(req, 200, "application/json", o, 0);
+}
+
+static uint64_t sum_counter(struct apid *a, enum worker_counter c)
+{
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < a->w->shm->hdr->nslots; i++)
+		v += __atomic_load_n(&a->w->shm->slots[i].counters[c], __ATOMIC_RELAXED);
+	return v;
+}
+
+static void serve_stats_store(struct apid *a, struct evhttp_request *req)
+{
+	json_t *o = json_object(), *w = NULL;
+
+	json_object_set_new(o, "getsSuccess", json_integer((json_int_t)sum_counter(a, WC_V2_GETS_SUCCESS)));
+	json_object_set_new(o, "getsFail", json_integer((json_int_t)sum_counter(a, WC_V2_GETS_FAIL)));
+	if (apid_db_ready(a) && v2store_write_stats(a->v2, &w) == 0 && w) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(w, k, v)
+			json_object_set(o, k, v);
+		json_decref(w);
+	}
+	json_object_set_new(o, "watchers", json_integer((json_int_t)sum_counter(a, WC_WATCHERS)));
+	send_json(req, 200, "application/json", o, 0);
+}
+
+static void serve_stats_leader(struct apid *a, struct evhttp_request *req)
+{
+	struct shm_raft r;
+	char id[17];
+	json_t *o = json_object();
+
+	shm_raft_read(a->w->shm, &r);
+	if (r.leader_id != a->cluster.self_id) {
+		json_object_set_new(o, "message", json_string("not current leader"));
+		send_json(req, 403, "application/json", o, 0);
+		return;
+	}
+	id_str(r.leader_id, id);
+	json_object_set_new(o, "leader", json_string(id));
+	json_object_set_new(o, "followers", json_object());
+	send_json(req, 200, "application/json", o, 0);
+}
+
+static void metric(struct evbuffer *b, const char *name, const char *type, const char *help,
+	uint64_t v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
+		name, v);
+}
+
+static void serve_metrics(struct apid *a, struct evhttp_request *req)
+{
+	static const char *const roles[] = { "none", "raft", "storage", "api", "proxy" };
+	struct evbuffer *b = evbuffer_new();
+	struct shm_raft r;
+	struct shm_store st;
+
+	shm_raft_read(a->w->shm, &r);
+	shm_store_read(a->w->shm, &st);
+	metric(b, "etcd_server_has_leader", "gauge", "Whether or not a leader exists. 1 is existence, 0 is not.", r.leader_id != RAFT_NONE);
+	metric(b, "etcd_server_is_leader", "gauge", "Whether or not this member is a leader. 1 if is, 0 otherwise.", r.leader_id == a->cluster.self_id);
+	metric(b, "etcd_server_leader_changes_seen_total", "counter", "The number of leader changes seen.", r.leader_changes);
+	metric(b, "etcd_server_proposals_committed_total", "gauge", "The total number of consensus proposals committed.", r.commit_index);
+	metric(b, "etcd_server_proposals_applied_total", "gauge", "The total number of consensus proposals applied.", st.applied_index);
+	metric(b, "etcd_server_proposals_pending", "gauge", "The current number of pending proposals to commit.", sum_counter(a, WC_PROPOSALS_PENDING));
+	metric(b, "etcd_server_proposals_failed_total", "counter", "The total number of failed proposals seen.", sum_counter(a, WC_PROPOSALS_FAILED));
+	metric(b, "etcd_debugging_store_watchers", "gauge", "Count of currently active watchers.", sum_counter(a, WC_WATCHERS));
+	metric(b, "etcd_http_requests_total", "counter", "Client HTTP requests served by api workers.", sum_counter(a, WC_HTTP_REQUESTS));
+	evbuffer_add_printf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
+		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"
+		"etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		"etcd_disk_wal_fsync_duration_seconds_sum %.9f\n"
+		"etcd_disk_wal_fsync_duration_seconds_count %" PRIu64 "\n",
+		r.wal_fsyncs, (double)r.wal_fsync_ns / 1e9, r.wal_fsyncs);
+	evbuffer_add_printf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
+		"# TYPE cetcd_worker_restarts_total counter\n");
+	for (uint32_t i = 0; i < a->w->shm->hdr->nslots; i++) {
+		const struct shm_slot *s = &a->w->shm->slots[i];
+		if (s->role == 0 || s->role >= sizeof(roles) / sizeof(roles[0]))
+			continue;
+		evbuffer_add_printf(b, "cetcd_worker_restarts_total{role=\"%s\",slot=\"%u\"} %" PRIu64 "\n",
+			roles[s->role], i, __atomic_load_n(&s->restarts, __ATOMIC_RELAXED));
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+		"text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+void misc_handle(struct apid *a, struct evhttp_request *req, const char *path)
+{
+	int v2 = a->w->cfg->enable_v2;
+
+	if (strcmp(path, "/version") == 0)
+		serve_version(req);
+	else if (strcmp(path, "/health") == 0)
+		serve_health(a, req);
+	else if (strcmp(path, "/metrics") == 0)
+		serve_metrics(a, req);
+	else if (v2 && strcmp(path, "/v2/machines") == 0 && only(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET,HEAD"))
+		serve_machines(a, req);
+	else if (v2 && strcmp(path, "/v2/members") == 0)
+		serve_members(a, req, "");
+	else if (v2 && strncmp(path, "/v2/members/", 12) == 0)
+		serve_members(a, req, path + 12);
+	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+		serve_stats_self(a, req);
+	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+		serve_stats_store(a, req);
+	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+		serve_stats_leader(a, req);
+	else if (v2 && (strcmp(path, "/v2/machines") == 0 || strncmp(path, "/v2/stats/", 10) == 0))
+		; /* only() answered 405 */
+	else
+		not_found(req);
+}

@@ -1,0 +1,208 @@
+/* conns.c - the raft worker's IPC: api workers send proposals and read-
+ * index requests; the storage worker says where it is (HELLO, APPLIED) and
+ * receives committed entries in order. */
+#include "config.h"
+#include "raftd/raftd_int.h"
+#include "ipc/conn.h"
+#include "ipc/proto.h"
+#include "ipc/worker.h"
+#include "raft/raft.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+struct peer_info {
+	struct raftd *d;
+	int role; /* 0 until HELLO */
+	uint32_t slot;
+};
+
+static void send_err(struct ipc_conn *c, const struct ipc_hdr *h, int code, const char *msg)
+{
+	uint8_t fixed[4];
+
+	le_put32(fixed, (uint32_t)-code);
+	ipc_conn_send(c, IPC_PROPOSE_ERR, h->req_id, h->origin, h->gen, fixed, 4, msg, strlen(msg));
+}
+
+static void on_propose(struct raftd *d, struct ipc_conn *c, const struct ipc_hdr *h,
+	const uint8_t *p)
+{
+	uint64_t index;
+	int rc = raft_propose(d->raft, RAFT_ENTRY_NORMAL, p, h->len, &index);
+
+	if (rc == CE_AGAIN && raft_leader(d->raft) == raft_id(d->raft)) {
+		/* Called between ready and advance cannot happen here (the
+		 * ready runs from its own event); treat as a transient. */
+		send_err(c, h, rc, "etcdserver: request timed out");
+		return;
+	}
+	if (rc != 0) {
+		send_err(c, h, rc, raft_leader(d->raft) == RAFT_NONE ? "etcdserver: no leader" :
+			"etcdserver: not leader");
+		return;
+	}
+	raftd_schedule_ready(d);
+}
+
+static void on_read_index(struct raftd *d, struct ipc_conn *c, const struct ipc_hdr *h)
+{
+	uint8_t zero[8] = { 0 };
+	struct raftd_read *r;
+
+	if (d->nreads == RAFTD_MAX_READS) {
+		ipc_conn_send(c, IPC_READ_INDEX_RESP, h->req_id, h->origin, h->gen, zero, 8, NULL, 0);
+		return;
+	}
+	r = &d->reads[d->nreads++];
+	r->ctx = ++d->next_ctx;
+	r->slot = h->origin;
+	r->gen = h->gen;
+	r->req_id = h->req_id;
+	if (raft_read_index(d->raft, r->ctx) != 0) {
+		d->nreads--;
+		ipc_conn_send(c, IPC_READ_INDEX_RESP, h->req_id, h->origin, h->gen, zero, 8, NULL, 0);
+		return;
+	}
+	raftd_schedule_ready(d);
+}
+
+void raftd_answer_reads(struct raftd *d, const void *reads_v, size_t n)
+{
+	const struct raft_read_state *rs = reads_v;
+
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < d->nreads; j++) {
+			struct raftd_read *r = &d->reads[j];
+			uint8_t idx[8];
+			if (r->ctx != rs[i].ctx)
+				continue;
+			le_put64(idx, rs[i].index);
+			if (r->slot < SHM_MAX_SLOTS && d->api[r->slot] && d->api_gen[r->slot] == r->gen)
+				ipc_conn_send(d->api[r->slot], IPC_READ_INDEX_RESP, r->req_id, r->slot,
+					r->gen, idx, 8, NULL, 0);
+			d->reads[j] = d->reads[--d->nreads];
+			break;
+		}
+	}
+}
+
+static void on_hello(struct peer_info *pi, struct ipc_conn *c, const uint8_t *p, size_t n)
+{
+	struct raftd *d = pi->d;
+	struct proto_hello hello;
+
+	if (proto_hello_decode(&hello, p, n) != 0 || hello.slot >= SHM_MAX_SLOTS) {
+		log_warn("bad hello; closing connection");
+		return;
+	}
+	pi->role = (int)hello.role;
+	pi->slot = hello.slot;
+	if (hello.role == ROLE_STORE) {
+		if (d->store && d->store != c)
+			ipc_conn_free(d->store);
+		d->store = c;
+		d->store_sent = hello.applied;
+		log_info("storage worker connected at applied index %llu",
+			(unsigned long long)hello.applied);
+		raftd_store_progress(d, hello.applied, hello.durable);
+	} else if (hello.role == ROLE_API) {
+		if (d->api[hello.slot] && d->api[hello.slot] != c)
+			ipc_conn_free(d->api[hello.slot]);
+		d->api[hello.slot] = c;
+		d->api_gen[hello.slot] = hello.gen;
+	}
+}
+
+static void on_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p, void *arg)
+{
+	struct peer_info *pi = arg;
+	struct raftd *d = pi->d;
+
+	switch (h->type) {
+	case IPC_HELLO:
+		on_hello(pi, c, p, h->len);
+		break;
+	case IPC_PROPOSE:
+		on_propose(d, c, h, p);
+		break;
+	case IPC_READ_INDEX:
+		on_read_index(d, c, h);
+		break;
+	case IPC_APPLIED:
+		if (h->len >= 16 && c == d->store)
+			raftd_store_progress(d, le_get64(p), le_get64(p + 8));
+		break;
+	default:
+		log_warn("unexpected ipc message type %u", h->type);
+		break;
+	}
+}
+
+static void on_close(struct ipc_conn *c, void *arg)
+{
+	struct peer_info *pi = arg;
+	struct raftd *d = pi->d;
+
+	if (d->store == c) {
+		d->store = NULL;
+		log_warn("storage worker disconnected");
+	}
+	for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
+		if (d->api[i] == c)
+			d->api[i] = NULL;
+	ipc_conn_free(c);
+	free(pi);
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct raftd *d = arg;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct peer_info *pi;
+		struct ipc_conn *c;
+
+		if (fd < 0)
+			return;
+		pi = calloc(1, sizeof(*pi));
+		if (pi == NULL) {
+			close(fd);
+			continue;
+		}
+		pi->d = d;
+		c = ipc_conn_new(d->w->base, fd, on_msg, NULL, on_close, pi);
+		if (c == NULL) {
+			close(fd);
+			free(pi);
+		}
+	}
+}
+
+int raftd_conns_listen(struct raftd *d)
+{
+	d->listen_fd = ipc_listen("raft");
+	if (d->listen_fd < 0) {
+		log_error("listen on raft ipc socket: %s", strerror(errno));
+		return -1;
+	}
+	d->listen_ev = event_new(d->w->base, d->listen_fd, EV_READ | EV_PERSIST, accept_cb, d);
+	return event_add(d->listen_ev, NULL);
+}
+
+void raftd_conns_close(struct raftd *d)
+{
+	if (d->listen_ev)
+		event_free(d->listen_ev);
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+}

@@ -1,0 +1,214 @@
+/* apply.c - apply committed entries to the database.
+ *
+ * Entries of one read burst from the raft worker share one transaction,
+ * which also records the applied index and term; only after it commits are
+ * results sent to api workers and events published, so a client that sees
+ * a response can read what it wrote.
+ */
+#include "config.h"
+#include "stored/stored_int.h"
+#include "ipc/frame.h"
+#include "ipc/proto.h"
+#include "ipc/worker.h"
+#include "raft/raft.h"
+#include "store/v2req.h"
+#include "store/v2store.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void queue_result(struct stored *s, const struct proto_envelope *env,
+	const struct v2_result *res, uint64_t index)
+{
+	struct proto_result pr;
+	uint8_t fixed[PROTO_RESULT_FIXED];
+
+	if (env->origin == PROTO_ORIGIN_NONE)
+		return;
+	pr.http_status = (uint32_t)res->http_status;
+	pr.error_code = (uint32_t)res->error_code;
+	pr.etcd_index = res->etcd_index;
+	pr.raft_index = index;
+	pr.raft_term = s->applied_term;
+	proto_result_encode_fixed(fixed, &pr);
+	buf_put_u32(&s->out.results, env->origin);
+	buf_put_u32(&s->out.results, env->gen);
+	buf_put_u64(&s->out.results, env->req_id);
+	buf_put_u32(&s->out.results, (uint32_t)(sizeof(fixed) + res->body.len));
+	buf_put(&s->out.results, fixed, sizeof(fixed));
+	buf_put(&s->out.results, res->body.data, res->body.len);
+}
+
+static void queue_events(struct stored *s, const struct v2_result *res)
+{
+	struct buf one;
+
+	buf_init(&one);
+	for (size_t i = 0; i < res->nevents; i++) {
+		const struct v2_event *e = &res->events[i];
+		struct proto_event pe;
+
+		pe.index = e->index;
+		pe.flags = (uint8_t)((e->is_dir ? PROTO_EV_DIR : 0) | (e->internal ? PROTO_EV_INTERNAL : 0));
+		pe.key = e->key;
+		pe.key_len = strlen(e->key);
+		pe.body = e->json;
+		pe.len = e->json_len;
+		buf_reset(&one);
+		proto_event_encode(&one, &pe);
+		buf_put_u32(&s->out.events, (uint32_t)one.len);
+		buf_put(&s->out.events, one.data, one.len);
+	}
+	buf_close(&one);
+}
+
+static int begin_txn(struct stored *s)
+{
+	int rc;
+
+	if (s->txn)
+		return 0;
+	rc = s->env->txn_begin(s->env, NULL, &s->txn, 0);
+	if (rc != 0) {
+		log_error("txn_begin: %s", db_strerror(rc));
+		exit(WORKER_EXIT_CRASH);
+	}
+	return 0;
+}
+
+static void apply_v2(struct stored *s, const struct proto_envelope *env, uint64_t index)
+{
+	struct v2_req req;
+	struct v2_result res;
+	int rc;
+
+	if (v2_req_decode(&req, env->body, env->len) != 0) {
+		log_error("entry %" PRIu64 ": undecodable v2 request; skipped", index);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	rc = v2store_apply(s->v2, s->txn, &req, &res);
+	if (rc != 0) {
+		/* A database failure, not a request error: the batch cannot
+		 * commit. Crash; recovery replays from the applied index. */
+		log_error("entry %" PRIu64 ": apply failed: %s", index, ce_strerror(rc));
+		exit(WORKER_EXIT_CRASH);
+	}
+	queue_result(s, env, &res, index);
+	queue_events(s, &res);
+	v2_result_close(&res);
+}
+
+/* A configuration change adds the member's raftAttributes under /0, as
+ * etcd's v2 store records membership. */
+static void apply_conf_change(struct stored *s, const void *data, size_t len)
+{
+	struct raft_conf_change cc;
+	struct v2_req req;
+	struct v2_result res;
+	char path[96];
+	char *json = NULL;
+
+	if (raft_conf_change_decode(&cc, data, len) != 0 || cc.type != RAFT_CONF_ADD_NODE)
+		return;
+	for (size_t i = 0; i < s->cluster.n; i++)
+		if (s->cluster.v[i].id == cc.node_id)
+			json = cluster_raft_attributes_json(&s->cluster.v[i]);
+	if (json == NULL)
+		return;
+	snprintf(path, sizeof(path), "/0/members/%016" PRIx64 "/raftAttributes", cc.node_id);
+	memset(&req, 0, sizeof(req));
+	req.op = V2_OP_PUT;
+	req.internal = 1;
+	req.prev_exist = -1;
+	req.path = path;
+	req.path_len = strlen(path);
+	req.value = json;
+	req.value_len = strlen(json);
+	memset(&res, 0, sizeof(res));
+	if (v2store_apply(s->v2, s->txn, &req, &res) != 0) {
+		log_error("apply conf change: database failure");
+		exit(WORKER_EXIT_CRASH);
+	}
+	v2_result_close(&res);
+	free(json);
+}
+
+void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
+{
+	struct proto_apply a;
+	struct proto_envelope env;
+
+	if (proto_apply_decode(&a, p, n) != 0) {
+		log_error("bad apply message");
+		return;
+	}
+	if (a.index <= s->applied)
+		return; /* replayed after a reconnect: already in the database */
+	if (a.index != s->applied + 1) {
+		log_error("entry %" PRIu64 " arrived after %" PRIu64 "; gap", a.index, s->applied);
+		exit(WORKER_EXIT_CRASH);
+	}
+	begin_txn(s);
+	s->applied = a.index;
+	s->applied_term = a.term;
+	if (a.type == RAFT_ENTRY_CONF_CHANGE) {
+		apply_conf_change(s, a.data, a.len);
+		return;
+	}
+	if (a.len == 0)
+		return; /* a new leader's empty entry */
+	if (proto_envelope_decode(&env, a.data, a.len) != 0) {
+		log_error("entry %" PRIu64 ": bad envelope; skipped", a.index);
+		return;
+	}
+	switch (env.kind) {
+	case PROTO_V2:
+	case PROTO_PUBLISH:
+	case PROTO_V2_SYNC:
+		apply_v2(s, &env, a.index);
+		break;
+	default:
+		log_error("entry %" PRIu64 ": unknown kind %u; skipped", a.index, env.kind);
+		break;
+	}
+}
+
+void stored_apply_batch_end(struct stored *s)
+{
+	struct shm_store *st = s->w->shm->store;
+	uint8_t prog[16];
+	int rc;
+
+	if (s->txn == NULL)
+		return;
+	if ((rc = v2store_set_applied(s->v2, s->txn, s->applied, s->applied_term)) != 0 ||
+		(rc = s->txn->commit(s->txn, 0)) != 0) {
+		log_error("commit applied batch: %s", rc > 0 ? db_strerror(rc) : ce_strerror(rc));
+		exit(WORKER_EXIT_CRASH);
+	}
+	s->txn = NULL;
+	shm_write_begin(&st->seq);
+	st->applied_index = s->applied;
+	st->applied_term = s->applied_term;
+	st->v2_index = v2store_current_index(s->v2);
+	shm_write_end(&st->seq);
+	stored_flush_out(s);
+	le_put64(prog, s->applied);
+	le_put64(prog + 8, s->durable);
+	stored_send_to_raft(s, IPC_APPLIED, prog, sizeof(prog));
+}
+
+int stored_meta_load(struct stored *s, char *err, size_t errlen)
+{
+	int rc = v2store_applied(s->v2, &s->applied, &s->applied_term);
+
+	if (rc != 0)
+		return errf(err, errlen, rc, "read applied index: %s", ce_strerror(rc));
+	s->durable = s->applied;
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* conns.c - the storage worker's IPC: a connection to the raft worker
+ * (entries in, progress and proposals out) and a listener for api workers
+ * (results and events out). */
+#include "config.h"
+#include "stored/stored_int.h"
+#include "ipc/conn.h"
+#include "ipc/proto.h"
+#include "ipc/worker.h"
+#include "store/env.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#define RECONNECT_MS 50
+
+static void hello_payload(const struct stored *s, uint8_t out[PROTO_HELLO_SIZE])
+{
+	struct proto_hello h;
+
+	h.role = ROLE_STORE;
+	h.slot = s->w->slot_index;
+	h.gen = s->w->gen;
+	h.applied = s->applied;
+	h.durable = s->durable;
+	h.db_gen = s->db_gen;
+	proto_hello_encode(out, &h);
+}
+
+void stored_send_to_raft(struct stored *s, uint8_t type, const void *p, size_t n)
+{
+	if (s->raft)
+		ipc_conn_send(s->raft, type, 0, PROTO_ORIGIN_NONE, 0, p, n, NULL, 0);
+}
+
+void stored_flush_out(struct stored *s)
+{
+	struct rd r;
+
+	rd_init(&r, s->out.results.data, s->out.results.len);
+	while (rd_left(&r) > 0) {
+		uint32_t slot = rd_u32(&r), gen = rd_u32(&r);
+		uint64_t req_id = rd_u64(&r);
+		size_t n;
+		const void *p = rd_str(&r, &n);
+		if (r.err)
+			break;
+		if (slot < SHM_MAX_SLOTS && s->api[slot] && s->api_gen[slot] == gen)
+			ipc_conn_send(s->api[slot], IPC_RESULT, req_id, slot, gen, p, n, NULL, 0);
+	}
+	rd_init(&r, s->out.events.data, s->out.events.len);
+	while (rd_left(&r) > 0) {
+		size_t n;
+		const void *p = rd_str(&r, &n);
+		if (r.err)
+			break;
+		for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
+			if (s->api[i])
+				ipc_conn_send(s->api[i], IPC_EVENT, 0, i, s->api_gen[i], p, n, NULL, 0);
+	}
+	buf_reset(&s->out.results);
+	buf_reset(&s->out.events);
+}
+
+static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p, void *arg)
+{
+	struct stored *s = arg;
+
+	if (h->type == IPC_APPLY)
+		stored_apply_entry(s, p, h->len);
+	else if (h->type == IPC_PROPOSE_ERR)
+		s->sync_pending_until_ms = 0;
+}
+
+static void raft_burst(struct ipc_conn *c, void *arg)
+{
+	stored_apply_batch_end(arg);
+}
+
+static void schedule_reconnect(struct stored *s)
+{
+	struct timeval tv = { 0, RECONNECT_MS * 1000 };
+	event_add(s->reconnect_ev, &tv);
+}
+
+static void raft_close(struct ipc_conn *c, void *arg)
+{
+	struct stored *s = arg;
+
+	/* Entries of an interrupted burst are still in the open transaction;
+	 * commit what was applied, the raft worker resends the rest. */
+	stored_apply_batch_end(s);
+	log_warn("raft worker connection lost; reconnecting");
+	ipc_conn_free(c);
+	s->raft = NULL;
+	schedule_reconnect(s);
+}
+
+static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stored *s = arg;
+	uint8_t hello[PROTO_HELLO_SIZE];
+	int sfd = ipc_connect("raft");
+
+	if (sfd < 0) {
+		schedule_reconnect(s);
+		return;
+	}
+	s->raft = ipc_conn_new(s->w->base, sfd, raft_msg, raft_burst, raft_close, s);
+	if (s->raft == NULL) {
+		close(sfd);
+		schedule_reconnect(s);
+		return;
+	}
+	hello_payload(s, hello);
+	ipc_conn_send(s->raft, IPC_HELLO, 0, PROTO_ORIGIN_NONE, 0, hello, sizeof(hello), NULL, 0);
+}
+
+static void api_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p, void *arg)
+{
+	struct stored *s = arg;
+	struct proto_hello hello;
+
+	if (h->type != IPC_HELLO || proto_hello_decode(&hello, p, h->len) != 0 ||
+		hello.slot >= SHM_MAX_SLOTS)
+		return;
+	if (s->api[hello.slot] && s->api[hello.slot] != c)
+		ipc_conn_free(s->api[hello.slot]);
+	s->api[hello.slot] = c;
+	s->api_gen[hello.slot] = hello.gen;
+	ipc_conn_set_user(c, (void *)(uintptr_t)(hello.slot + 1));
+	{
+		uint8_t out[PROTO_HELLO_SIZE];
+		hello_payload(s, out);
+		ipc_conn_send(c, IPC_HELLO, 0, hello.slot, hello.gen, out, sizeof(out), NULL, 0);
+	}
+}
+
+static void api_close(struct ipc_conn *c, void *arg)
+{
+	struct stored *s = arg;
+	uintptr_t tag = (uintptr_t)ipc_conn_user(c);
+
+	if (tag && s->api[tag - 1] == c)
+		s->api[tag - 1] = NULL;
+	ipc_conn_free(c);
+	/* An api worker that died inside the database may hold its locks or
+	 * mutexes: let Berkeley DB clean up after it, or recover everything. */
+	if (s->env && store_env_failchk(s->env) != 0) {
+		log_error("an api worker died inside the database; restarting for recovery");
+		exit(WORKER_EXIT_CRASH);
+	}
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct stored *s = arg;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (ipc_conn_new(s->w->base, fd, api_msg, NULL, api_close, s) == NULL)
+			close(fd);
+	}
+}
+
+int stored_conns_start(struct stored *s)
+{
+	s->listen_fd = ipc_listen("store");
+	if (s->listen_fd < 0) {
+		log_error("listen on store ipc socket: %s", strerror(errno));
+		return -1;
+	}
+	s->listen_ev = event_new(s->w->base, s->listen_fd, EV_READ | EV_PERSIST, accept_cb, s);
+	event_add(s->listen_ev, NULL);
+	s->reconnect_ev = evtimer_new(s->w->base, reconnect_cb, s);
+	reconnect_cb(-1, 0, s);
+	return 0;
+}
+
+void stored_conns_close(struct stored *s)
+{
+	if (s->raft)
+		ipc_conn_free(s->raft);
+	for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
+		if (s->api[i])
+			ipc_conn_free(s->api[i]);
+	if (s->reconnect_ev)
+		event_free(s->reconnect_ev);
+	if (s->listen_ev)
+		event_free(s->listen_ev);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+}
