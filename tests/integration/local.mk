@@ -1,1 +1,32 @@
-# tests/integration: build fragment (see Makefile.am)
+# tests/integration (and tests/fault): build fragment (see Makefile.am)
+# Python/pytest suites that start real server processes.  They are not part
+# of TESTS: run them with `make check-integration` / `make check-fault`
+# (CETCD_TEST_TARGET=etcd runs them against Debian's etcd instead).
+
+EXTRA_DIST += \
+	tests/integration/README \
+	tests/integration/pytest.ini \
+	tests/integration/cluster.py \
+	tests/integration/conftest.py \
+	tests/integration/itfixtures.py \
+	tests/integration/v2util.py \
+	tests/integration/test_v2_keys.py \
+	tests/integration/test_v2_misc.py \
+	tests/integration/test_etcdctl_v2.py \
+	tests/integration/test_python_etcd.py \
+	tests/fault/pytest.ini \
+	tests/fault/conftest.py \
+	tests/fault/test_kill.py
+
+# Overridable: make check-integration PYTEST='python3 -m pytest -v'
+PYTEST = /usr/bin/python3 -m pytest
+PYTEST_FLAGS = -q -x
+
+.PHONY: check-integration check-fault
+check-integration: all
+	cd $(abs_top_srcdir)/tests/integration && \
+	PYTHONDONTWRITEBYTECODE=1 CETCD_BIN=$(abs_top_builddir)/cetcd $(PYTEST) $(PYTEST_FLAGS)
+
+check-fault: all
+	cd $(abs_top_srcdir)/tests/fault && \
+	PYTHONDONTWRITEBYTECODE=1 CETCD_BIN=$(abs_top_builddir)/cetcd $(PYTEST) $(PYTEST_FLAGS)
