@@ -1,1 +1,18 @@
-# contrib: build fragment (see Makefile.am)
+# contrib: example scripts (installed to $(docdir)/examples) and the
+# side-by-side benchmark against etcd (shipped in the tarball only).
+
+examplesdir = $(docdir)/examples
+dist_examples_SCRIPTS = \
+	contrib/examples/service-registry.sh \
+	contrib/examples/pubsub.sh \
+	contrib/examples/queue.sh \
+	contrib/examples/lock.sh \
+	contrib/examples/cas.sh \
+	contrib/examples/election.sh
+# Sourced by the scripts above, never run on its own.
+dist_examples_DATA = contrib/examples/common.sh
+
+EXTRA_DIST += contrib/README \
+	contrib/bench/bench.sh \
+	contrib/bench/put.lua \
+	contrib/bench/get.lua

@@ -1,1 +1,3 @@
-# docs: build fragment (see Makefile.am)
+# docs: Markdown documentation shipped in the tarball. List each file by name
+# (no wildcards: automake cannot see through them and distcheck must be exact).
+EXTRA_DIST += docs/packaging.md

@@ -1,0 +1,224 @@
+#!/bin/bash
+# bench.sh: run Debian's etcd 3.4 and cetcd side by side on the same machine,
+# drive both with the same wrk workload in one run, and print a markdown
+# table of the results with the ratio cetcd/etcd. Ratios, not absolute
+# numbers, are the point: both servers share the machine, the load generator
+# and the moment.
+#
+# Workload: v2 PUT of unique keys with 256-byte values, v2 GET of one existing
+# key, both with 32 connections; the resident memory (RSS) of each server's
+# whole process tree (cetcd: supervisor + workers; etcd: one process) when
+# idle after a warm-up, and again after the load.
+#
+# Environment:
+#   CETCD_BIN          cetcd binary (default ./cetcd); /usr/bin/etcd works too,
+#                      which benchmarks etcd against itself (a sanity check)
+#   ETCD_BIN           reference etcd (default /usr/bin/etcd)
+#   BENCH_SECONDS      duration of each load phase (default 10)
+#   BENCH_CONNECTIONS  wrk connections (default 32)
+#   BENCH_THREADS      wrk threads (default 2)
+#   BENCH_VALUE_SIZE   PUT value size in bytes (default 256)
+#   BENCH_PORT_BASE    etcd uses BASE+0/+1, cetcd BASE+10/+11 (default 42379)
+#   BENCH_KEEP=1       keep the temp dir (data dirs, server logs, wrk output)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+CETCD_BIN=${CETCD_BIN:-./cetcd}
+ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+VALUE_SIZE=${BENCH_VALUE_SIZE:-256}
+PORT_BASE=${BENCH_PORT_BASE:-42379}
+KEEP=${BENCH_KEEP:-0}
+CMDLINE="$0 $*"
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+note() { echo "bench.sh: $*" >&2; }
+
+for tool in wrk curl ps awk; do
+	command -v "$tool" >/dev/null || die "$tool is required"
+done
+[ -x "$ETCD_BIN" ] || die "reference etcd not found at $ETCD_BIN (set ETCD_BIN)"
+[ -x "$CETCD_BIN" ] || die "cetcd not found at $CETCD_BIN (set CETCD_BIN)"
+CETCD_BIN=$(cd "$(dirname "$CETCD_BIN")" && pwd)/$(basename "$CETCD_BIN")
+[ "$THREADS" -le "$CONNS" ] || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cetcd-bench.XXXXXX")
+declare -A PID=()
+
+# descendants PID: PID and every process below it, from one ps snapshot.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ parent[$1] = $2; pids[NR] = $1 }
+		END {
+			keep[root] = 1; changed = 1
+			while (changed) {
+				changed = 0
+				for (i in pids) {
+					p = pids[i]
+					if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+				}
+			}
+			for (p in keep) print p
+		}'
+}
+
+# rss_tree PID: summed RSS in KiB of PID and its descendants.
+rss_tree() {
+	local pids
+	pids=$(descendants "$1" | paste -sd, -)
+	ps -o rss= -p "$pids" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# Stop what we started: TERM each server (cetcd's supervisor stops its
+# workers), wait up to 10 s, then KILL whatever of its tree is left.
+cleanup() {
+	local rc=$? name pids _
+	trap - EXIT INT TERM
+	for name in "${!PID[@]}"; do
+		pids=$(descendants "${PID[$name]}")
+		kill -TERM "${PID[$name]}" 2>/dev/null || :
+		for _ in $(seq 1 100); do
+			kill -0 "${PID[$name]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		# shellcheck disable=SC2086 # a list of pids
+		kill -KILL $pids 2>/dev/null || :
+		wait "${PID[$name]}" 2>/dev/null || :
+	done
+	if [ "$KEEP" = 1 ] || [ "$rc" -ne 0 ]; then
+		note "kept $WORK (server logs, data dirs, wrk output)"
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME BIN PORT: start a one-member cluster with client port PORT and
+# peer port PORT+1, with etcd's own flags (cetcd accepts the same).
+start() {
+	local name=$1 bin=$2 client="http://127.0.0.1:$3" peer="http://127.0.0.1:$(($3 + 1))"
+	mkdir -p "$WORK/$name"
+	"$bin" --name "$name" --enable-v2 --data-dir "$WORK/$name/data" \
+		--listen-client-urls "$client" --advertise-client-urls "$client" \
+		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+		--initial-cluster "$name=$peer" >"$WORK/$name/server.log" 2>&1 &
+	PID[$name]=$!
+}
+
+# ready NAME PORT: wait until the server accepts a write; this also creates
+# the key the GET phase reads.
+ready() {
+	local _
+	for _ in $(seq 1 300); do
+		kill -0 "${PID[$1]}" 2>/dev/null ||
+			die "$1 exited during startup; see $WORK/$1/server.log"
+		if curl -sf -m 2 -o /dev/null -X PUT "http://127.0.0.1:$2/v2/keys/bench/get" \
+			-d value="$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$1 did not accept a write within 30 s; see $WORK/$1/server.log"
+}
+
+# load NAME PORT PHASE SECONDS SCRIPT ARGS...: one wrk run, output kept.
+load() {
+	local name=$1 port=$2 phase=$3 secs=$4 script=$5
+	shift 5
+	wrk -t "$THREADS" -c "$CONNS" -d "${secs}s" --latency -s "$HERE/$script" \
+		"http://127.0.0.1:$port" -- "$@" >"$WORK/$name/$phase.wrk" 2>&1 ||
+		die "wrk failed against $name; see $WORK/$name/$phase.wrk"
+}
+
+# wrk_rps FILE / wrk_p99_ms FILE / wrk_errors FILE: figures from wrk output.
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
+wrk_p99_ms() {
+	awk '$1 == "99%" {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
+		printf "%.2f\n", v * f }' "$1"
+}
+wrk_errors() {
+	awk '/Non-2xx or 3xx responses:/ { e += $NF }
+	     /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+	     END { print e + 0 }' "$1"
+}
+
+ETCD_PORT=$PORT_BASE
+CETCD_PORT=$((PORT_BASE + 10))
+
+note "starting etcd ($ETCD_BIN) on :$ETCD_PORT and cetcd ($CETCD_BIN) on :$CETCD_PORT"
+start etcd "$ETCD_BIN" "$ETCD_PORT"
+start cetcd "$CETCD_BIN" "$CETCD_PORT"
+ready etcd "$ETCD_PORT"
+ready cetcd "$CETCD_PORT"
+
+# Warm-up: a short mixed load touches the code paths and allocators, so the
+# idle figure is a running server's, not a freshly exec'd one's.
+WARM=$(( SECONDS_PER_PHASE < 2 ? 1 : 2 ))
+for name in etcd cetcd; do
+	port=$ETCD_PORT; [ "$name" = cetcd ] && port=$CETCD_PORT
+	note "warm-up $name (${WARM}s PUT + ${WARM}s GET)"
+	load "$name" "$port" warm-put "$WARM" put.lua "$VALUE_SIZE" /v2/keys/bench/warm
+	load "$name" "$port" warm-get "$WARM" get.lua /v2/keys/bench/get
+done
+sleep 3
+declare -A IDLE_RSS=() LOAD_RSS=()
+for name in etcd cetcd; do
+	IDLE_RSS[$name]=$(rss_tree "${PID[$name]}")
+	note "$name idle: $(descendants "${PID[$name]}" | wc -l) process(es), ${IDLE_RSS[$name]} KiB RSS"
+done
+
+for phase in put get; do
+	for name in etcd cetcd; do
+		port=$ETCD_PORT; [ "$name" = cetcd ] && port=$CETCD_PORT
+		note "$phase $name: ${SECONDS_PER_PHASE}s, $CONNS connections"
+		if [ "$phase" = put ]; then
+			load "$name" "$port" put "$SECONDS_PER_PHASE" put.lua "$VALUE_SIZE" /v2/keys/bench/put
+		else
+			load "$name" "$port" get "$SECONDS_PER_PHASE" get.lua /v2/keys/bench/get
+		fi
+	done
+done
+for name in etcd cetcd; do
+	LOAD_RSS[$name]=$(rss_tree "${PID[$name]}")
+done
+
+# row LABEL ETCD CETCD: one table line with the ratio cetcd/etcd.
+row() {
+	awk -v l="$1" -v e="$2" -v c="$3" 'BEGIN {
+		r = (e + 0 > 0) ? sprintf("%.2f", c / e) : "-"
+		printf "| %s | %s | %s | %s |\n", l, e, c, r }'
+}
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+W=$WORK
+echo
+echo "## cetcd vs etcd — $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "| metric | etcd | cetcd | ratio cetcd/etcd |"
+echo "|---|---|---|---|"
+row "v2 PUT throughput (req/s, ${VALUE_SIZE} B values, $CONNS conns)" \
+	"$(wrk_rps "$W/etcd/put.wrk")" "$(wrk_rps "$W/cetcd/put.wrk")"
+row "v2 PUT latency p99 (ms)" \
+	"$(wrk_p99_ms "$W/etcd/put.wrk")" "$(wrk_p99_ms "$W/cetcd/put.wrk")"
+row "v2 GET throughput (req/s, $CONNS conns)" \
+	"$(wrk_rps "$W/etcd/get.wrk")" "$(wrk_rps "$W/cetcd/get.wrk")"
+row "v2 GET latency p99 (ms)" \
+	"$(wrk_p99_ms "$W/etcd/get.wrk")" "$(wrk_p99_ms "$W/cetcd/get.wrk")"
+row "idle RSS after warm-up, all processes (MiB)" \
+	"$(mib "${IDLE_RSS[etcd]}")" "$(mib "${IDLE_RSS[cetcd]}")"
+row "RSS after load, all processes (MiB)" \
+	"$(mib "${LOAD_RSS[etcd]}")" "$(mib "${LOAD_RSS[cetcd]}")"
+echo "| failed requests (non-2xx + socket errors, PUT+GET) | $(( $(wrk_errors "$W/etcd/put.wrk") + $(wrk_errors "$W/etcd/get.wrk") )) | $(( $(wrk_errors "$W/cetcd/put.wrk") + $(wrk_errors "$W/cetcd/get.wrk") )) | - |"
+echo
+echo "- machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -srm)"
+echo "- etcd: $ETCD_BIN ($("$ETCD_BIN" --version 2>/dev/null | head -1))"
+echo "- cetcd: $CETCD_BIN ($("$CETCD_BIN" --version 2>/dev/null | head -1 || :))"
+echo "- load: $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $THREADS threads, $CONNS connections, ${SECONDS_PER_PHASE}s per phase, both servers running during all phases"
+echo "- command: BENCH_SECONDS=$SECONDS_PER_PHASE BENCH_CONNECTIONS=$CONNS BENCH_THREADS=$THREADS BENCH_VALUE_SIZE=$VALUE_SIZE CETCD_BIN=$CETCD_BIN ETCD_BIN=$ETCD_BIN $CMDLINE"
