@@ -1,1 +1,13 @@
-# src/store: build fragment (see Makefile.am)
+# src/store: the v2 keys store and the Berkeley DB environment it lives in
+# (library, no main). Linked by the storage worker (writer) and the api
+# workers (readers). Users also link $(DB_LIBS) $(JANSSON_LIBS).
+noinst_LIBRARIES += src/store/libstore.a
+src_store_libstore_a_SOURCES = \
+	src/store/env.c src/store/env.h \
+	src/store/meta.c src/store/meta.h \
+	src/store/v2req.c src/store/v2req.h \
+	src/store/v2json.c src/store/v2json.h \
+	src/store/v2tree.c src/store/v2hist.c src/store/v2store_int.h \
+	src/store/v2store.c src/store/v2store.h \
+	src/store/v2query.c src/store/v2query.h
+EXTRA_DIST += src/store/README
