@@ -102,8 +102,6 @@ void http_send_text(struct evhttp_request *req, int status, const char *text);
 /* etcd's v2 error JSON: {"errorCode":..,"message":..,"cause":..,"index":..}\n */
 void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const char *cause,
 	uint64_t index);
-int v2_error_status(int code);
-const char *v2_error_message(int code);
 
 /* v2keys.c */
 void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path);

@@ -6,6 +6,8 @@
 #include "apid/form.h"
 #include "config/cfg.h"
 #include "ipc/worker.h"
+#include "store/v2json.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #include <inttypes.h>
@@ -16,65 +18,12 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
-#include <jansson.h>
 
 /* Idle or slow clients are cut off after this many seconds. */
 #define HTTP_TIMEOUT_S 120
-
-static const struct {
-	int code;
-	int status;
-	const char *msg;
-} v2_errors[] = {
-	{ 100, 404, "Key not found" },
-	{ 101, 412, "Compare failed" },
-	{ 102, 403, "Not a file" },
-	{ 104, 400, "Not a directory" },
-	{ 105, 412, "Key already exists" },
-	{ 106, 400, "The prefix of given key is a keyword in etcd" },
-	{ 107, 400, "Root is read only" },
-	{ 108, 403, "Directory not empty" },
-	{ 110, 401, "The request requires user authentication" },
-	{ 200, 400, "Value is Required in POST form" },
-	{ 201, 400, "PrevValue is Required in POST form" },
-	{ 202, 400, "The given TTL in POST form is not a number" },
-	{ 203, 400, "The given index in POST form is not a number" },
-	{ 204, 400, "Value or TTL is required in POST form" },
-	{ 205, 400, "The given timeout in POST form is not a number" },
-	{ 206, 400, "Name is required in POST form" },
-	{ 207, 400, "Index or value is required" },
-	{ 208, 400, "Index and value cannot both be specified" },
-	{ 209, 400, "Invalid field" },
-	{ 210, 400, "Invalid POST form" },
-	{ 211, 400, "Value provided on refresh" },
-	{ 212, 400, "A TTL must be provided on refresh" },
-	{ 300, 500, "Raft Internal Error" },
-	{ 301, 500, "During Leader Election" },
-	{ 400, 400, "watcher is cleared due to etcd recovery" },
-	{ 401, 400, "The event in requested index is outdated and cleared" },
-};
-
-static int v2_error_find(int code)
-{
-	for (size_t i = 0; i < sizeof(v2_errors) / sizeof(v2_errors[0]); i++)
-		if (v2_errors[i].code == code)
-			return (int)i;
-	return -1;
-}
-
-int v2_error_status(int code)
-{
-	int i = v2_error_find(code);
-	return i < 0 ? 400 : v2_errors[i].status;
-}
-
-const char *v2_error_message(int code)
-{
-	int i = v2_error_find(code);
-	return i < 0 ? "" : v2_errors[i].msg;
-}
 
 void http_common_headers(struct apid *a, struct evhttp_request *req)
 {
@@ -92,6 +41,13 @@ void http_send(struct evhttp_request *req, int status, const char *ctype, const 
 
 	if (ctype)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* As Go's server: HEAD carries the length the GET body would have. */
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", len);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", n);
+		len = 0;
+	}
 	if (b && len)
 		evbuffer_add(b, body, len);
 	evhttp_send_reply(req, status, NULL, b);
@@ -107,34 +63,18 @@ void http_send_text(struct evhttp_request *req, int status, const char *text)
 void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const char *cause,
 	uint64_t index)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	json_t *o = json_object();
+	struct buf body;
 	char idx[24];
-	char *s;
 
-	json_object_set_new(o, "errorCode", json_integer(code));
-	json_object_set_new(o, "message", json_string(v2_error_message(code)));
-	json_object_set_new(o, "cause", json_string(cause ? cause : ""));
-	json_object_set_new(o, "index", json_integer((json_int_t)index));
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
+	buf_init(&body);
+	v2json_error(&body, code, cause ? cause : "", cause ? strlen(cause) : 0, index);
 	snprintf(idx, sizeof(idx), "%" PRIu64, index);
-	evhttp_add_header(h, "X-Etcd-Index", idx);
-	if (s) {
-		size_t n = strlen(s);
-		char *body = malloc(n + 2);
-		if (body) {
-			memcpy(body, s, n);
-			body[n] = '\n';
-			http_send(req, v2_error_status(code), "application/json", body, n + 1);
-			free(body);
-		} else {
-			http_send_text(req, 500, "out of memory");
-		}
-		free(s);
-	} else {
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Index", idx);
+	if (body.oom)
 		http_send_text(req, 500, "out of memory");
-	}
+	else
+		http_send(req, v2_error_status(code), "application/json", body.data, body.len);
+	buf_close(&body);
 }
 
 static void route(struct evhttp_request *req, void *arg)
@@ -147,6 +87,13 @@ static void route(struct evhttp_request *req, void *arg)
 	char *path;
 
 	worker_count(a->w, WC_HTTP_REQUESTS, 1);
+	if (req->major == 1 && req->minor >= 1 &&
+		evhttp_find_header(evhttp_request_get_input_headers(req), "Host") == NULL) {
+		/* Go's server: an HTTP/1.1 request must name its Host. */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		http_send_text(req, 400, "400 Bad Request: missing required Host header");
+		return;
+	}
 	http_common_headers(a, req);
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
 		http_send(req, 200, NULL, NULL, 0);

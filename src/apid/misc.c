@@ -317,10 +317,13 @@ void misc_handle(struct apid *a, struct evhttp_request *req, const char *path)
 {
 	int v2 = a->w->cfg->enable_v2;
 
-	if (strcmp(path, "/version") == 0)
-		serve_version(req);
-	else if (strcmp(path, "/health") == 0)
-		serve_health(a, req);
+	if (strcmp(path, "/version") == 0) {
+		if (only(req, EVHTTP_REQ_GET, "GET"))
+			serve_version(req);
+	} else if (strcmp(path, "/health") == 0) {
+		if (only(req, EVHTTP_REQ_GET, "GET"))
+			serve_health(a, req);
+	}
 	else if (strcmp(path, "/metrics") == 0)
 		serve_metrics(a, req);
 	else if (v2 && strcmp(path, "/v2/machines") == 0 && only(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET,HEAD"))

@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <jansson.h>
 
 static void watcher_unlink(struct apid *a, struct watcher *w)
 {
@@ -113,6 +114,18 @@ static int key_matches(const struct watcher *w, const char *key, size_t len, int
 	return 0;
 }
 
+/* The index of a history event: its node's modifiedIndex, as etcd's
+ * Event.Index(). */
+static uint64_t event_index(const void *body, size_t len)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	json_t *mi = json_object_get(json_object_get(o, "node"), "modifiedIndex");
+	uint64_t v = json_is_integer(mi) ? (uint64_t)json_integer_value(mi) : 0;
+
+	json_decref(o);
+	return v;
+}
+
 /* Replay history; returns 1 if the watcher finished (or failed). */
 static int replay(struct apid *a, struct watcher *w)
 {
@@ -134,7 +147,9 @@ static int replay(struct apid *a, struct watcher *w)
 		if (res.error_code) {
 			/* 401: the index is older than the history window. */
 			if (!w->started) {
-				evhttp_add_header(evhttp_request_get_output_headers(w->req), "X-Etcd-Index", "0");
+				char v[24];
+				snprintf(v, sizeof(v), "%" PRIu64, res.etcd_index);
+				evhttp_add_header(evhttp_request_get_output_headers(w->req), "X-Etcd-Index", v);
 				http_send(w->req, res.http_status, "application/json", res.body.data, res.body.len);
 			} else {
 				evhttp_send_reply_end(w->req);
@@ -147,7 +162,7 @@ static int replay(struct apid *a, struct watcher *w)
 			v2_result_close(&res);
 			return 0;
 		}
-		uint64_t idx = res.found_index;
+		uint64_t idx = event_index(res.body.data, res.body.len);
 		int done = deliver(a, w, res.body.data, res.body.len, idx);
 		v2_result_close(&res);
 		if (done)

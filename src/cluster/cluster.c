@@ -88,7 +88,7 @@ char *cluster_member_json(const struct member *m)
 	char id[17];
 	json_t *o = json_object();
 
-	snprintf(id, sizeof(id), "%016llx", (unsigned long long)m->id);
+	snprintf(id, sizeof(id), "%llx", (unsigned long long)m->id);
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "name", json_string(m->name));
 	json_object_set_new(o, "peerURLs", url_array(m->peer_urls, m->npeer));

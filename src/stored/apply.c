@@ -52,12 +52,14 @@ static void queue_events(struct stored *s, const struct v2_result *res)
 		const struct v2_event *e = &res->events[i];
 		struct proto_event pe;
 
-		pe.index = e->index;
+		if (e->refresh)
+			continue; /* in the history, but etcd notifies no watcher */
+		pe.index = e->modified_index;
 		pe.flags = (uint8_t)((e->is_dir ? PROTO_EV_DIR : 0) | (e->internal ? PROTO_EV_INTERNAL : 0));
 		pe.key = e->key;
-		pe.key_len = strlen(e->key);
-		pe.body = e->json;
-		pe.len = e->json_len;
+		pe.key_len = e->key_len;
+		pe.body = e->body;
+		pe.len = e->body_len;
 		buf_reset(&one);
 		proto_event_encode(&one, &pe);
 		buf_put_u32(&s->out.events, (uint32_t)one.len);
@@ -186,7 +188,7 @@ void stored_apply_batch_end(struct stored *s)
 
 	if (s->txn == NULL)
 		return;
-	if ((rc = v2store_set_applied(s->v2, s->txn, s->applied, s->applied_term)) != 0 ||
+	if ((rc = v2store_set_applied(s->v2, s->txn, s->applied)) != 0 ||
 		(rc = s->txn->commit(s->txn, 0)) != 0) {
 		log_error("commit applied batch: %s", rc > 0 ? db_strerror(rc) : ce_strerror(rc));
 		exit(WORKER_EXIT_CRASH);
@@ -205,7 +207,7 @@ void stored_apply_batch_end(struct stored *s)
 
 int stored_meta_load(struct stored *s, char *err, size_t errlen)
 {
-	int rc = v2store_applied(s->v2, &s->applied, &s->applied_term);
+	int rc = v2store_applied_index(s->v2, NULL, &s->applied);
 
 	if (rc != 0)
 		return errf(err, errlen, rc, "read applied index: %s", ce_strerror(rc));

@@ -15,6 +15,7 @@
 #include "store/env.h"
 #include "store/v2req.h"
 #include "store/v2store.h"
+#include "store/v2query.h"
 #include "util/log.h"
 
 #include <inttypes.h>

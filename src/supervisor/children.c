@@ -117,6 +117,22 @@ static struct child *child_by_pid(struct children *cs, pid_t pid, uint32_t *idx)
 	return NULL;
 }
 
+/* The storage worker died, maybe inside a Berkeley DB mutex or lock that
+ * an api worker now waits on forever. Recovery needs every process out of
+ * the environment, and api workers keep no state: kill them too, and
+ * restart them at once (this is no fault of theirs: no backoff). */
+static void kill_db_readers(struct children *cs, uint64_t now)
+{
+	for (uint32_t i = 0; i < cs->n; i++) {
+		struct child *c = &cs->v[i];
+		if (c->kind->role != ROLE_API || c->pid <= 0)
+			continue;
+		kill(c->pid, SIGKILL);
+		c->collateral = 1;
+	}
+	(void)now;
+}
+
 int children_reaped(struct children *cs, pid_t pid, int status, int stopping)
 {
 	uint32_t i;
@@ -137,13 +153,22 @@ int children_reaped(struct children *cs, pid_t pid, int status, int stopping)
 	}
 	if (stopping)
 		return 0;
+	if (c->kind->role == ROLE_STORE)
+		kill_db_readers(cs, now);
 	if (WIFSIGNALED(status))
 		log_warn("%s (pid %d) killed by signal %d", c->kind->title, (int)pid, WTERMSIG(status));
 	else
 		log_warn("%s (pid %d) exited with status %d", c->kind->title, (int)pid,
 			WEXITSTATUS(status));
-	if (now - c->started_ms >= CHILD_STABLE_MS)
+	if (now - c->started_ms >= CHILD_STABLE_MS || c->collateral)
 		c->backoff_ms = CHILD_BACKOFF_MIN_MS;
+	if (c->collateral) {
+		c->collateral = 0;
+		c->restart_at_ms = now;
+		__atomic_add_fetch(&cs->shm->slots[i].restarts, 1, __ATOMIC_RELAXED);
+		log_info("restarting %s now (the storage worker it read from died)", c->kind->title);
+		return 0;
+	}
 	c->restart_at_ms = now + c->backoff_ms;
 	log_info("restarting %s in %u ms", c->kind->title, c->backoff_ms);
 	c->backoff_ms *= 2;

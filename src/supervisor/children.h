@@ -34,6 +34,7 @@ struct child {
 	uint64_t restart_at_ms; /* 0: not waiting to restart */
 	uint32_t backoff_ms;
 	int exited_fatal;
+	int collateral; /* killed by the supervisor because another worker died */
 };
 
 struct children {
