@@ -1,3 +1,3 @@
 # docs: Markdown documentation shipped in the tarball. List each file by name
 # (no wildcards: automake cannot see through them and distcheck must be exact).
-EXTRA_DIST += docs/packaging.md
+EXTRA_DIST += docs/packaging.md docs/architecture.md docs/status.md docs/benchmarks.md

@@ -64,6 +64,19 @@ descendants() {
 		}'
 }
 
+# pss_tree PID: summed PSS in KiB of PID and its descendants. Summed RSS
+# counts a page shared by several processes of the tree (cetcd's database
+# cache, mapped by its storage and api workers) once per process; PSS
+# splits each shared page among the processes that map it, so the sum is
+# the memory the tree holds together.
+pss_tree() {
+	local pids
+	pids=$(descendants "$1" | tr '\n' ' ')
+	for p in $pids; do
+		awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || :
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # rss_tree PID: summed RSS in KiB of PID and its descendants.
 rss_tree() {
 	local pids
@@ -168,9 +181,10 @@ for name in etcd cetcd; do
 	load "$name" "$port" warm-get "$WARM" get.lua /v2/keys/bench/get
 done
 sleep 3
-declare -A IDLE_RSS=() LOAD_RSS=()
+declare -A IDLE_RSS=() LOAD_RSS=() IDLE_PSS=()
 for name in etcd cetcd; do
 	IDLE_RSS[$name]=$(rss_tree "${PID[$name]}")
+	IDLE_PSS[$name]=$(pss_tree "${PID[$name]}")
 	note "$name idle: $(descendants "${PID[$name]}" | wc -l) process(es), ${IDLE_RSS[$name]} KiB RSS"
 done
 
@@ -213,6 +227,8 @@ row "v2 GET latency p99 (ms)" \
 	"$(wrk_p99_ms "$W/etcd/get.wrk")" "$(wrk_p99_ms "$W/cetcd/get.wrk")"
 row "idle RSS after warm-up, all processes (MiB)" \
 	"$(mib "${IDLE_RSS[etcd]}")" "$(mib "${IDLE_RSS[cetcd]}")"
+row "idle PSS after warm-up, all processes together (MiB)" \
+	"$(mib "${IDLE_PSS[etcd]}")" "$(mib "${IDLE_PSS[cetcd]}")"
 row "RSS after load, all processes (MiB)" \
 	"$(mib "${LOAD_RSS[etcd]}")" "$(mib "${LOAD_RSS[cetcd]}")"
 echo "| failed requests (non-2xx + socket errors, PUT+GET) | $(( $(wrk_errors "$W/etcd/put.wrk") + $(wrk_errors "$W/etcd/get.wrk") )) | $(( $(wrk_errors "$W/cetcd/put.wrk") + $(wrk_errors "$W/cetcd/get.wrk") )) | - |"

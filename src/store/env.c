@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 /* A small cache keeps idle memory low; MVCC page copies live in it too. */
-#define STORE_ENV_CACHE_BYTES (32u * 1024 * 1024)
+#define STORE_ENV_CACHE_BYTES (16u * 1024 * 1024)
 #define STORE_ENV_LOG_BUF (1u * 1024 * 1024)
 #define STORE_ENV_LOG_FILE (16u * 1024 * 1024)
 #define STORE_ENV_TX_MAX 512
