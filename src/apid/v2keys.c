@@ -15,6 +15,7 @@
 #include "store/v2req.h"
 #include "store/v2store.h"
 #include "util/buf.h"
+#include "util/goparse.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -54,54 +55,21 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Go's strconv.ParseBool. */
-static int parse_bool(const char *s, int *out)
-{
-	static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False" };
-	for (size_t i = 0; i < 6; i++) {
-		if (strcmp(s, t[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcmp(s, f[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Go's strconv.ParseUint(s, 10, 64). */
-static int parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static int get_bool(const struct form *f, const char *key, int *out)
 {
 	const char *v = form_get(f, key, NULL);
-	*out = 0;
-	return v ? parse_bool(v, out) : 0;
+	bool b = false;
+	int rc = v ? go_parse_bool(v, &b) : 0;
+
+	*out = b;
+	return rc;
 }
 
 static int get_u64(const struct form *f, const char *key, uint64_t *out)
 {
 	const char *v = form_get(f, key, NULL);
 	*out = 0;
-	return v ? parse_u64(v, out) : 0;
+	return v ? go_parse_u64(v, out) : 0;
 }
 
 /* path.Join("/", p) as Go cleans it: no empty, "." or ".." elements. */
@@ -213,7 +181,7 @@ static int parse_keyreq(const struct form *f, struct keyreq *k, int *ecode, cons
 		FAIL(209, "invalid value for \"noValueOnSuccess\"");
 	ttl = form_get(f, "ttl", NULL);
 	if (ttl && ttl[0]) {
-		if (parse_u64(ttl, &k->ttl))
+		if (go_parse_u64(ttl, &k->ttl))
 			FAIL(202, "invalid value for \"ttl\"");
 		k->has_ttl = 1;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config/cfg.h"
+#include "util/goparse.h"
 
 /* The reason texts Go's flag package gives for a bad number or choice. */
 #define CFG_PARSE_ERROR "parse error"
@@ -45,8 +46,6 @@ int go_parse_duration(const char *s, int64_t *ns, char *why, size_t whylen);
 /* go_parse_int is strconv.ParseInt(s, 0, 64): 0, -1 (syntax), -2 (range). */
 int go_parse_int(const char *s, int64_t *out);
 
-/* go_parse_bool accepts strconv.ParseBool's forms. 0 ok, -1 bad. */
-int go_parse_bool(const char *s, bool *out);
 
 /* str_list helpers. */
 int str_list_split(const char *csv, struct str_list *out);

@@ -4,6 +4,7 @@
  * taken here too. Also: loading defaults and freeing values. */
 #include "config.h"
 #include "config/internal.h"
+#include "util/goparse.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -14,24 +15,6 @@
 #include "util/err.h"
 
 #define FIELD(cfg, f, type) ((type *)(void *)((char *)(cfg) + (f)->off))
-
-int go_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* go_parse_uint is strconv.ParseUint(s, 0, 64) without '_' separators.
  * Returns 0, -1 (syntax) or -2 (range). */

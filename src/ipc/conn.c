@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 
 struct ipc_conn {
 	struct bufferevent *bev;
@@ -203,4 +204,41 @@ void ipc_conn_set_user(struct ipc_conn *c, void *user)
 void *ipc_conn_user(const struct ipc_conn *c)
 {
 	return c->user;
+}
+
+struct serve_ctx {
+	ipc_accept_cb on_fd;
+	void *arg;
+};
+
+static void serve_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+	int len, void *arg)
+{
+	struct serve_ctx *ctx = arg;
+	ctx->on_fd(fd, ctx->arg);
+}
+
+struct evconnlistener *ipc_serve(struct event_base *base, const char *name, ipc_accept_cb on_fd,
+	void *arg)
+{
+	static struct serve_ctx ctxs[4];
+	static int nctx;
+	int fd = ipc_listen(name);
+	struct evconnlistener *l;
+
+	if (fd < 0 || nctx == (int)(sizeof(ctxs) / sizeof(ctxs[0]))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	ctxs[nctx].on_fd = on_fd;
+	ctxs[nctx].arg = arg;
+	l = evconnlistener_new(base, serve_accept, &ctxs[nctx], LEV_OPT_CLOSE_ON_FREE |
+		LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l == NULL) {
+		close(fd);
+		return NULL;
+	}
+	nctx++;
+	return l;
 }

@@ -55,4 +55,11 @@ int ipc_listen(const char *name);
  * local socket is immediate) and returns a non-blocking fd, or -1. */
 int ipc_connect(const char *name);
 
+/* ipc_serve listens on name and calls on_fd with each accepted connection
+ * (non-blocking, close-on-exec). NULL on failure, errno set. */
+struct evconnlistener;
+typedef void (*ipc_accept_cb)(int fd, void *arg);
+struct evconnlistener *ipc_serve(struct event_base *base, const char *name, ipc_accept_cb on_fd,
+	void *arg);
+
 #endif

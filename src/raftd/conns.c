@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/listener.h>
 
 struct peer_info {
 	struct raftd *d;
@@ -163,46 +164,34 @@ static void on_close(struct ipc_conn *c, void *arg)
 	free(pi);
 }
 
-static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+static void accept_fd(int fd, void *arg)
 {
 	struct raftd *d = arg;
+	struct peer_info *pi = calloc(1, sizeof(*pi));
 
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct peer_info *pi;
-		struct ipc_conn *c;
-
-		if (fd < 0)
-			return;
-		pi = calloc(1, sizeof(*pi));
-		if (pi == NULL) {
-			close(fd);
-			continue;
-		}
-		pi->d = d;
-		c = ipc_conn_new(d->w->base, fd, on_msg, NULL, on_close, pi);
-		if (c == NULL) {
-			close(fd);
-			free(pi);
-		}
+	if (pi == NULL) {
+		close(fd);
+		return;
+	}
+	pi->d = d;
+	if (ipc_conn_new(d->w->base, fd, on_msg, NULL, on_close, pi) == NULL) {
+		close(fd);
+		free(pi);
 	}
 }
 
 int raftd_conns_listen(struct raftd *d)
 {
-	d->listen_fd = ipc_listen("raft");
-	if (d->listen_fd < 0) {
+	d->listener = ipc_serve(d->w->base, "raft", accept_fd, d);
+	if (d->listener == NULL) {
 		log_error("listen on raft ipc socket: %s", strerror(errno));
 		return -1;
 	}
-	d->listen_ev = event_new(d->w->base, d->listen_fd, EV_READ | EV_PERSIST, accept_cb, d);
-	return event_add(d->listen_ev, NULL);
+	return 0;
 }
 
 void raftd_conns_close(struct raftd *d)
 {
-	if (d->listen_ev)
-		event_free(d->listen_ev);
-	if (d->listen_fd >= 0)
-		close(d->listen_fd);
+	if (d->listener)
+		evconnlistener_free(d->listener);
 }

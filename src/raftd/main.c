@@ -25,7 +25,6 @@ int raftd_main(struct worker *w)
 
 	memset(d, 0, sizeof(*d));
 	d->w = w;
-	d->listen_fd = -1;
 	w->on_stop = on_stop;
 	shm_writer_reset(&w->shm->raft->seq);
 	if (cluster_from_config(&d->cluster, w->cfg, err, sizeof(err)) != 0) {

@@ -8,6 +8,7 @@
 #include "ipc/shm.h"
 
 struct event;
+struct evconnlistener;
 struct ipc_conn;
 struct raft;
 struct wal;
@@ -33,8 +34,7 @@ struct raftd {
 	struct raft *raft;
 	struct event *tick_ev;
 	struct event *ready_ev;
-	int listen_fd;
-	struct event *listen_ev;
+	struct evconnlistener *listener;
 	struct ipc_conn *store;              /* the storage worker, after its HELLO */
 	uint64_t store_sent;                 /* highest index queued to the store */
 	struct ipc_conn *api[SHM_MAX_SLOTS]; /* by slot, after HELLO */

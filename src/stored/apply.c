@@ -105,6 +105,19 @@ static void apply_v2(struct stored *s, const struct proto_envelope *env, uint64_
 	v2_result_close(&res);
 }
 
+void stored_internal_put(struct v2_req *req, const char *path, const char *value, int64_t time_ns)
+{
+	memset(req, 0, sizeof(*req));
+	req->op = V2_OP_PUT;
+	req->internal = 1;
+	req->prev_exist = -1;
+	req->path = path;
+	req->path_len = strlen(path);
+	req->value = value;
+	req->value_len = strlen(value);
+	req->time_ns = time_ns;
+}
+
 /* A configuration change adds the member's raftAttributes under /0, as
  * etcd's v2 store records membership. */
 static void apply_conf_change(struct stored *s, const void *data, size_t len)
@@ -122,15 +135,8 @@ static void apply_conf_change(struct stored *s, const void *data, size_t len)
 			json = cluster_raft_attributes_json(&s->cluster.v[i]);
 	if (json == NULL)
 		return;
-	snprintf(path, sizeof(path), "/0/members/%016" PRIx64 "/raftAttributes", cc.node_id);
-	memset(&req, 0, sizeof(req));
-	req.op = V2_OP_PUT;
-	req.internal = 1;
-	req.prev_exist = -1;
-	req.path = path;
-	req.path_len = strlen(path);
-	req.value = json;
-	req.value_len = strlen(json);
+	snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/raftAttributes", cc.node_id);
+	stored_internal_put(&req, path, json, 0);
 	memset(&res, 0, sizeof(res));
 	if (v2store_apply(s->v2, s->txn, &req, &res) != 0) {
 		log_error("apply conf change: database failure");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/listener.h>
 
 #define RECONNECT_MS 50
 
@@ -157,28 +158,21 @@ static void api_close(struct ipc_conn *c, void *arg)
 	}
 }
 
-static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+static void accept_fd(int fd, void *arg)
 {
 	struct stored *s = arg;
 
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		if (ipc_conn_new(s->w->base, fd, api_msg, NULL, api_close, s) == NULL)
-			close(fd);
-	}
+	if (ipc_conn_new(s->w->base, fd, api_msg, NULL, api_close, s) == NULL)
+		close(fd);
 }
 
 int stored_conns_start(struct stored *s)
 {
-	s->listen_fd = ipc_listen("store");
-	if (s->listen_fd < 0) {
+	s->listener = ipc_serve(s->w->base, "store", accept_fd, s);
+	if (s->listener == NULL) {
 		log_error("listen on store ipc socket: %s", strerror(errno));
 		return -1;
 	}
-	s->listen_ev = event_new(s->w->base, s->listen_fd, EV_READ | EV_PERSIST, accept_cb, s);
-	event_add(s->listen_ev, NULL);
 	s->reconnect_ev = evtimer_new(s->w->base, reconnect_cb, s);
 	reconnect_cb(-1, 0, s);
 	return 0;
@@ -193,8 +187,6 @@ void stored_conns_close(struct stored *s)
 			ipc_conn_free(s->api[i]);
 	if (s->reconnect_ev)
 		event_free(s->reconnect_ev);
-	if (s->listen_ev)
-		event_free(s->listen_ev);
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
+	if (s->listener)
+		evconnlistener_free(s->listener);
 }

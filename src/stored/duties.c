@@ -54,15 +54,7 @@ static void propose_put(struct stored *s, const char *path, const char *value)
 {
 	struct v2_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.op = V2_OP_PUT;
-	req.internal = 1;
-	req.prev_exist = -1;
-	req.path = path;
-	req.path_len = strlen(path);
-	req.value = value;
-	req.value_len = strlen(value);
-	req.time_ns = wall_ns();
+	stored_internal_put(&req, path, value, wall_ns());
 	propose_v2(s, PROTO_PUBLISH, &req);
 }
 
@@ -78,7 +70,7 @@ static void publish(struct stored *s, const struct shm_raft *r)
 	attrs = cluster_attributes_json(self);
 	if (attrs == NULL)
 		return;
-	snprintf(path, sizeof(path), "/0/members/%016" PRIx64 "/attributes", self->id);
+	snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", self->id);
 	propose_put(s, path, attrs);
 	free(attrs);
 	if (!v2store_exists(s->v2, "/0/version"))

@@ -105,7 +105,6 @@ int stored_main(struct worker *w)
 
 	memset(s, 0, sizeof(*s));
 	s->w = w;
-	s->listen_fd = -1;
 	w->user = s;
 	w->on_stop = on_stop;
 	buf_init(&s->out.results);

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 
 struct event;
+struct evconnlistener;
 struct ipc_conn;
 struct v2store;
 struct worker;
@@ -32,8 +33,7 @@ struct stored {
 	struct ipc_conn *raft;
 	struct event *reconnect_ev;
 	struct event *tick_ev;
-	int listen_fd;
-	struct event *listen_ev;
+	struct evconnlistener *listener;
 	struct ipc_conn *api[SHM_MAX_SLOTS];
 	uint32_t api_gen[SHM_MAX_SLOTS];
 	DB_TXN *txn; /* open while a batch is being applied */
@@ -46,7 +46,12 @@ struct stored {
 	uint64_t sync_pending_until_ms; /* a SYNC proposal is in flight */
 };
 
+struct v2_req;
+
 /* apply.c */
+/* stored_internal_put fills req with a PUT of cluster data under "/0"
+ * (etcd's membership and version keys); strings are borrowed. */
+void stored_internal_put(struct v2_req *req, const char *path, const char *value, int64_t time_ns);
 void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n);
 void stored_apply_batch_end(struct stored *s);
 int stored_meta_load(struct stored *s, char *err, size_t errlen);

@@ -6,4 +6,5 @@ src_util_libutil_a_SOURCES = \
 	src/util/buf.c src/util/buf.h \
 	src/util/proctitle.c src/util/proctitle.h \
 	src/util/sha1.c src/util/sha1.h \
-	src/util/memberid.c src/util/memberid.h
+	src/util/memberid.c src/util/memberid.h \
+	src/util/goparse.c src/util/goparse.h
