@@ -24,6 +24,8 @@ struct proto_event;
 #define APID_REQUEST_TIMEOUT_MS 7000
 #define APID_PENDING_BUCKETS 4096
 #define APID_MAX_LISTENERS 16
+/* Attempts of a read that lost a deadlock against the writer. */
+#define APID_READ_RETRIES 10
 
 enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY };
 

@@ -15,6 +15,7 @@
 #include "store/v2req.h"
 #include "store/v2store.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/goparse.h"
 #include "util/log.h"
 
@@ -243,8 +244,14 @@ static void serve_get(struct apid *a, struct evhttp_request *req, const char *ke
 	struct shm_store st;
 	struct shm_raft rs;
 
+	int rc, tries = 0;
+
 	memset(&res, 0, sizeof(res));
-	if (v2store_get(a->v2, key, len, recursive, sorted, wall_ns(), &res) != 0) {
+	/* CE_AGAIN: this reader lost a deadlock against the writer; retry. */
+	while ((rc = v2store_get(a->v2, key, len, recursive, sorted, wall_ns(), &res)) == CE_AGAIN &&
+		++tries < APID_READ_RETRIES)
+		;
+	if (rc != 0) {
 		http_v2_error(a, req, 300, "etcdserver: storage read failed", 0);
 		v2_result_close(&res);
 		return;

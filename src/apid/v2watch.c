@@ -11,6 +11,7 @@
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/v2store.h"
+#include "util/err.h"
 #include "util/log.h"
 
 #include <inttypes.h>
@@ -133,8 +134,12 @@ static int replay(struct apid *a, struct watcher *w)
 		struct v2_result res;
 		int rc;
 
+		int tries = 0;
+
 		memset(&res, 0, sizeof(res));
-		rc = v2store_watch_lookup(a->v2, w->key, w->key_len, w->recursive, w->since, &res);
+		while ((rc = v2store_watch_lookup(a->v2, w->key, w->key_len, w->recursive, w->since,
+				&res)) == CE_AGAIN && ++tries < APID_READ_RETRIES)
+			;
 		if (rc != 0) {
 			v2_result_close(&res);
 			if (!w->started)

@@ -92,10 +92,10 @@ static int env_configure(DB_ENV *env, char *err, size_t errlen)
 	    (rc = env->set_lk_max_locks(env, STORE_ENV_LOCKS)) != 0 ||
 	    (rc = env->set_lk_max_objects(env, STORE_ENV_LOCKS)) != 0 ||
 	    (rc = env->set_lk_max_lockers(env, STORE_ENV_LOCKS)) != 0 ||
-	    (rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    (rc = env->set_lk_detect(env, DB_LOCK_MINWRITE)) != 0 ||
 	    (rc = env->set_thread_count(env, STORE_ENV_MAX_THREADS)) != 0 ||
 	    (rc = env->set_isalive(env, env_isalive)) != 0 ||
-	    (rc = env->set_flags(env, DB_TXN_NOSYNC | DB_MULTIVERSION, 1)) != 0)
+	    (rc = env->set_flags(env, DB_TXN_NOSYNC, 1)) != 0)
 		return errf(err, errlen, CE_DB, "configure environment: %s", db_strerror(rc));
 	return 0;
 }

@@ -3,9 +3,10 @@
  *
  * The writer opens with recovery (it runs Berkeley DB recovery after a
  * crash); readers join the existing environment without recovery and read
- * with snapshot isolation (DB_MULTIVERSION databases, DB_TXN_SNAPSHOT
- * transactions), so they never block the writer. Durability comes from our
- * WAL, so commits do not sync (DB_TXN_NOSYNC). See src/store/README.
+ * in read-committed transactions (a read lock lasts one access; the
+ * deadlock detector, DB_LOCK_MINWRITE, always sacrifices a reader, never
+ * the writer). Durability comes from our WAL, so commits do not sync
+ * (DB_TXN_NOSYNC). See src/store/README.
  */
 #ifndef CETCD_STORE_ENV_H
 #define CETCD_STORE_ENV_H

@@ -28,7 +28,7 @@ const char *meta_v2_stat_name(int stat)
 int meta_db_open(DB **out, DB_ENV *env, int writer, char *err, size_t errlen)
 {
 	DB *db = NULL;
-	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | DB_MULTIVERSION;
+	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT;
 	int rc;
 
 	*out = NULL;

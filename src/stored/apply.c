@@ -200,6 +200,7 @@ void stored_apply_batch_end(struct stored *s)
 		exit(WORKER_EXIT_CRASH);
 	}
 	s->txn = NULL;
+	__atomic_store_n(&s->committed, s->applied, __ATOMIC_RELEASE);
 	shm_write_begin(&st->seq);
 	st->applied_index = s->applied;
 	st->applied_term = s->applied_term;

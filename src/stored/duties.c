@@ -1,7 +1,4 @@
 /* duties.c - periodic work of the storage worker:
- *  - checkpoint the database so the raft worker may drop log entries it
- *    made durable (the database is written without fsync; the WAL is the
- *    durability until a checkpoint);
  *  - on the leader, publish this member's attributes once per start and
  *    the cluster version once, as etcd does;
  *  - on the leader, propose TTL expiry (SYNC with the leader's clock) when
@@ -99,27 +96,6 @@ static void expire(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
 	s->sync_pending_until_ms = now_ms + STORED_TICK_MS;
 }
 
-static void checkpoint(struct stored *s, uint64_t now_ms)
-{
-	uint64_t applied = s->applied;
-	uint8_t prog[16];
-
-	if (applied == s->durable || now_ms - s->checkpoint_ms < STORED_CHECKPOINT_MS)
-		return;
-	s->checkpoint_ms = now_ms;
-	if (store_env_checkpoint(s->env) != 0) {
-		log_warn("database checkpoint failed");
-		return;
-	}
-	s->durable = applied;
-	shm_write_begin(&s->w->shm->store->seq);
-	s->w->shm->store->durable_index = applied;
-	shm_write_end(&s->w->shm->store->seq);
-	le_put64(prog, s->applied);
-	le_put64(prog + 8, s->durable);
-	stored_send_to_raft(s, IPC_APPLIED, prog, sizeof(prog));
-}
-
 void stored_duties_tick(struct stored *s)
 {
 	struct shm_raft r;
@@ -128,5 +104,4 @@ void stored_duties_tick(struct stored *s)
 	shm_raft_read(s->w->shm, &r);
 	publish(s, &r);
 	expire(s, &r, now_ms);
-	checkpoint(s, now_ms);
 }

@@ -105,6 +105,7 @@ int stored_main(struct worker *w)
 
 	memset(s, 0, sizeof(*s));
 	s->w = w;
+	s->ckpt_fd = -1;
 	w->user = s;
 	w->on_stop = on_stop;
 	buf_init(&s->out.results);
@@ -118,13 +119,14 @@ int stored_main(struct worker *w)
 		log_error("open database: %s", err);
 		return WORKER_EXIT_CRASH;
 	}
-	if (stored_conns_start(s) != 0)
+	if (stored_conns_start(s) != 0 || stored_ckpt_start(s) != 0)
 		return WORKER_EXIT_CRASH;
 	s->tick_ev = event_new(w->base, -1, EV_PERSIST, tick_cb, s);
 	event_add(s->tick_ev, &tv);
 	worker_set_state(w, WSTATE_READY);
 	rc = worker_run(w);
 	stored_apply_batch_end(s);
+	stored_ckpt_stop(s);
 	event_free(s->tick_ev);
 	stored_conns_close(s);
 	v2store_free(s->v2);

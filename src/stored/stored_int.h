@@ -2,6 +2,7 @@
 #ifndef CETCD_STORED_STORED_INT_H
 #define CETCD_STORED_STORED_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <db.h>
@@ -41,7 +42,13 @@ struct stored {
 	uint64_t applied;
 	uint64_t applied_term;
 	uint64_t durable;
-	uint64_t checkpoint_ms;
+	uint64_t committed;    /* applied index of the last committed batch (atomic) */
+	uint64_t ckpt_durable; /* set by the checkpoint thread (atomic) */
+	int ckpt_stop;
+	int ckpt_running;
+	int ckpt_fd;
+	struct event *ckpt_ev;
+	pthread_t ckpt_thread;
 	uint64_t db_gen;
 	uint64_t sync_pending_until_ms; /* a SYNC proposal is in flight */
 };
@@ -61,6 +68,10 @@ int stored_conns_start(struct stored *s);
 void stored_conns_close(struct stored *s);
 void stored_send_to_raft(struct stored *s, uint8_t type, const void *p, size_t n);
 void stored_flush_out(struct stored *s);
+
+/* ckpt.c: the checkpoint thread */
+int stored_ckpt_start(struct stored *s);
+void stored_ckpt_stop(struct stored *s);
 
 /* duties.c: work the leader's storage worker proposes through raft */
 void stored_duties_tick(struct stored *s);

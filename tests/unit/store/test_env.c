@@ -58,11 +58,12 @@ static int reader_main(const char *dir, int go_fd)
 		return 3;
 	}
 	v2_result_init(&res);
-	/* the committed value, while the writer holds an update to it */
+	/* Read-committed: the read waits for the writer's open batch and then
+	 * sees it committed, never its uncommitted state. */
 	if (v2store_get(st, "/k", 2, 0, 0, 0, &res) != 0 || res.http_status != 200 ||
-	    strstr((const char *)res.body.data, "\"value\":\"committed\"") == NULL)
+	    strstr((const char *)res.body.data, "\"value\":\"second\"") == NULL)
 		rc = 2;
-	if (v2store_current_index(st) != 1)
+	if (v2store_current_index(st) != 2)
 		rc = 2;
 	if (store_env_failchk(env) != 0)
 		rc = 5;
@@ -105,13 +106,15 @@ START_TEST(test_reader_process)
 	ck_assert_int_eq(v2store_apply(st, txn, &r, &res), 0);
 	ck_assert_int_eq(txn->commit(txn, 0), 0);
 
-	/* hold write locks on the same pages while the reader reads */
-	r = put_req("/k", "uncommitted");
+	/* hold write locks on the same pages while the reader starts, then
+	 * commit: the reader must see the second value, never a torn state */
+	r = put_req("/k", "second");
 	ck_assert_int_eq(env->txn_begin(env, NULL, &txn, 0), 0);
 	ck_assert_int_eq(v2store_apply(st, txn, &r, &res), 0);
 	ck_assert_int_eq(write(fds[1], "g", 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	usleep(200000);
 	ck_assert_int_eq(txn->commit(txn, 0), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status), "reader killed by signal %d (blocked?)",
 	              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
