@@ -23,6 +23,7 @@
 #include "wal/wal.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,7 @@ void raftd_store_progress(struct raftd *d, uint64_t applied, uint64_t durable)
 	if (raft_compact(d->raft, upto) == 0) {
 		d->compacted = upto;
 		wal_release_before(d->wal, upto);
+		malloc_trim(0); /* give the compacted entries' memory back */
 	}
 }
 

@@ -17,7 +17,7 @@ struct worker;
 /* Most committed-but-unapplied bytes queued to the storage worker. */
 #define RAFTD_STORE_BACKLOG (32u << 20)
 /* Log entries kept in memory behind the storage worker's durable index. */
-#define RAFTD_KEEP_ENTRIES 5000u
+#define RAFTD_KEEP_ENTRIES 1000u
 #define RAFTD_MAX_READS 4096u
 
 struct raftd_read {

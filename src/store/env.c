@@ -12,8 +12,8 @@
 #include <sys/types.h>
 
 /* A small cache keeps idle memory low; MVCC page copies live in it too. */
-#define STORE_ENV_CACHE_BYTES (16u * 1024 * 1024)
-#define STORE_ENV_LOG_BUF (1u * 1024 * 1024)
+#define STORE_ENV_CACHE_BYTES (4u * 1024 * 1024)
+#define STORE_ENV_LOG_BUF (256u * 1024)
 #define STORE_ENV_LOG_FILE (16u * 1024 * 1024)
 #define STORE_ENV_TX_MAX 512
 #define STORE_ENV_LOCKS 20000
