@@ -63,7 +63,9 @@ int apid_db_ready(struct apid *a)
 	if (a->v2 == NULL)
 		return 0;
 	shm_store_read(a->w->shm, &st);
-	return st.db_state == DB_STATE_READY && st.db_gen == a->db_gen;
+	/* Like etcd, keys are served once this member's attributes are
+	 * published (applied), so the first write gets etcd's indexes. */
+	return st.db_state == DB_STATE_READY && st.db_gen == a->db_gen && st.serving;
 }
 
 static void send_hello(struct apid *a, struct ipc_conn *c)

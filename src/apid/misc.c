@@ -123,7 +123,8 @@ static void serve_health(struct apid *a, struct evhttp_request *req)
 	int ok;
 
 	shm_raft_read(a->w->shm, &r);
-	ok = r.leader_id != RAFT_NONE && apid_db_ready(a);
+	ok = r.leader_id != RAFT_NONE && apid_db_ready(a) &&
+		__atomic_load_n(&a->w->shm->store->serving, __ATOMIC_ACQUIRE);
 	http_send(req, ok ? 200 : 503, "text/plain; charset=utf-8",
 		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", ok ? 17 : 18);
 }

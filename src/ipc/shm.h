@@ -77,8 +77,9 @@ struct shm_store {
 	uint64_t proposals_applied;
 	uint64_t db_size;
 	uint64_t published; /* this member's attributes were proposed since start */
+	uint64_t serving;   /* ...and applied: clients may be served (etcd's ReadyNotify) */
 };
-_Static_assert(sizeof(struct shm_store) == 72, "shm_store layout");
+_Static_assert(sizeof(struct shm_store) == 80, "shm_store layout");
 
 enum shm_db_state { DB_STATE_DOWN = 0, DB_STATE_RECOVERING, DB_STATE_READY };
 

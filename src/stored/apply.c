@@ -175,8 +175,12 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 		return;
 	}
 	switch (env.kind) {
-	case PROTO_V2:
 	case PROTO_PUBLISH:
+		apply_v2(s, &env, a.index);
+		/* etcd serves clients once its attributes are published. */
+		__atomic_store_n(&s->w->shm->store->serving, 1, __ATOMIC_RELEASE);
+		break;
+	case PROTO_V2:
 	case PROTO_V2_SYNC:
 		apply_v2(s, &env, a.index);
 		break;
@@ -207,6 +211,7 @@ void stored_apply_batch_end(struct stored *s)
 	st->v2_index = v2store_current_index(s->v2);
 	shm_write_end(&st->seq);
 	stored_flush_out(s);
+	stored_duties_after_batch(s);
 	le_put64(prog, s->applied);
 	le_put64(prog + 8, s->durable);
 	stored_send_to_raft(s, IPC_APPLIED, prog, sizeof(prog));

@@ -96,6 +96,18 @@ static void expire(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
 	s->sync_pending_until_ms = now_ms + STORED_TICK_MS;
 }
 
+/* After each batch: a new leader publishes at once rather than at the
+ * next tick, so clients are served as soon as possible. */
+void stored_duties_after_batch(struct stored *s)
+{
+	struct shm_raft r;
+
+	if (s->w->shm->store->published)
+		return;
+	shm_raft_read(s->w->shm, &r);
+	publish(s, &r);
+}
+
 void stored_duties_tick(struct stored *s)
 {
 	struct shm_raft r;

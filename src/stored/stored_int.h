@@ -75,5 +75,6 @@ void stored_ckpt_stop(struct stored *s);
 
 /* duties.c: work the leader's storage worker proposes through raft */
 void stored_duties_tick(struct stored *s);
+void stored_duties_after_batch(struct stored *s);
 
 #endif

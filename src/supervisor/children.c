@@ -218,6 +218,8 @@ uint32_t children_alive(const struct children *cs)
 
 int children_all_ready(const struct children *cs)
 {
+	if (!__atomic_load_n(&cs->shm->store->serving, __ATOMIC_ACQUIRE))
+		return 0;
 	for (uint32_t i = 0; i < cs->n; i++)
 		if (cs->v[i].pid <= 0 ||
 			__atomic_load_n(&cs->shm->slots[i].state, __ATOMIC_ACQUIRE) != WSTATE_READY)
