@@ -158,8 +158,11 @@ static void conn_close(struct ipc_conn *c, void *arg)
 	if (c == a->store) {
 		a->store = NULL;
 		/* The storage worker is gone: leave the environment now so its
-		 * successor can run recovery. */
+		 * successor can run recovery. Watchers may miss events until we
+		 * reconnect: end them, and their clients watch again from the
+		 * history with waitIndex, as when etcd drops a slow watcher. */
 		db_detach(a);
+		v2watch_close_all(a);
 		log_warn("storage worker connection lost");
 	} else if (c == a->raft) {
 		a->raft = NULL;

@@ -66,6 +66,16 @@ void stored_flush_out(struct stored *s)
 	}
 	buf_reset(&s->out.results);
 	buf_reset(&s->out.events);
+	/* An api worker that does not read its events is cut off rather than
+	 * buffered without bound; it reconnects and its watchers re-watch. */
+	for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++) {
+		if (s->api[i] && ipc_conn_backlog(s->api[i]) > STORED_API_BACKLOG) {
+			log_warn("api worker in slot %u is %zu bytes behind; disconnecting it", i,
+				ipc_conn_backlog(s->api[i]));
+			ipc_conn_free(s->api[i]);
+			s->api[i] = NULL;
+		}
+	}
 }
 
 static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p, void *arg)

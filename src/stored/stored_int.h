@@ -19,6 +19,8 @@ struct worker;
 
 #define STORED_TICK_MS 500
 #define STORED_CHECKPOINT_MS 1000
+/* Most result and event bytes queued to one api worker. */
+#define STORED_API_BACKLOG (64u << 20)
 
 /* Output of one batch, held until its transaction commits. */
 struct stored_out {
