@@ -79,11 +79,20 @@ static void env_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	log_warn("berkeley db: %s", msg);
 }
 
+/* Informational messages (e.g. "Freeing mutex for process" after failchk)
+ * go to our log, not straight to stderr. */
+static void env_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_info("berkeley db: %s", msg);
+}
+
 static int env_configure(DB_ENV *env, char *err, size_t errlen)
 {
 	int rc;
 
 	env->set_errcall(env, env_errcall);
+	env->set_msgcall(env, env_msgcall);
 	if ((rc = env->set_cachesize(env, 0, STORE_ENV_CACHE_BYTES, 1)) != 0 ||
 	    (rc = env->set_lg_bsize(env, STORE_ENV_LOG_BUF)) != 0 ||
 	    (rc = env->set_lg_max(env, STORE_ENV_LOG_FILE)) != 0 ||

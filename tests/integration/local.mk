@@ -16,7 +16,8 @@ EXTRA_DIST += \
 	tests/integration/test_python_etcd.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
-	tests/fault/test_kill.py
+	tests/fault/test_kill.py \
+	tests/fault/test_lifecycle.py
 
 # Overridable: make check-integration PYTEST='python3 -m pytest -v'
 PYTEST = /usr/bin/python3 -m pytest
