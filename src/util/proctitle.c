@@ -10,6 +10,9 @@ extern char **environ;
 
 static char *title_start;
 static size_t title_len;
+/* The copies live as long as the process; kept here so leak checkers see
+ * them as reachable. */
+static char **saved_argv;
 
 char **proctitle_init(int argc, char **argv)
 {
@@ -43,6 +46,7 @@ char **proctitle_init(int argc, char **argv)
 	}
 	title_start = argv[0];
 	title_len = (size_t)(end - argv[0]);
+	saved_argv = nargv;
 	return nargv;
 }
 

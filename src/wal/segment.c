@@ -117,7 +117,8 @@ int wal_seg_list(int dirfd, int remove_tmp, struct wal_seg **out, size_t *n, cha
 			goto out;
 		}
 	}
-	qsort(v, cnt, sizeof(*v), seg_cmp);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), seg_cmp);
 	for (size_t i = 1; i < cnt; i++) {
 		if (v[i].seq == v[i - 1].seq) {
 			rc = errf(err, errlen, CE_CORRUPT, "two segments with sequence %016" PRIx64, v[i].seq);
