@@ -61,6 +61,8 @@ static void entries_drop_upto(struct wal_recovered *rec, uint64_t idx)
 
 	while (k < rec->n_entries && rec->entries[k].index <= idx)
 		free(rec->entries[k++].data);
+	if (k == 0)
+		return; /* entries may be NULL: no memmove(NULL, ...) */
 	memmove(rec->entries, rec->entries + k, (rec->n_entries - k) * sizeof(*rec->entries));
 	rec->n_entries -= k;
 }

@@ -122,7 +122,8 @@ void t_model_apply(struct t_model *m, const struct t_op *op)
 		m->snap.term = op->b;
 		while (k < m->n && m->e[k].index <= op->a)
 			k++;
-		memmove(m->e, m->e + k, (m->n - k) * sizeof(*m->e));
+		if (k > 0)
+			memmove(m->e, m->e + k, (m->n - k) * sizeof(*m->e));
 		m->n -= k;
 		break;
 	}
