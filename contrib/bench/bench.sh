@@ -91,6 +91,9 @@ cleanup() {
 	trap - EXIT INT TERM
 	for name in "${!PID[@]}"; do
 		pids=$(descendants "${PID[$name]}")
+		# a server paused by the measurement loop must run to stop
+		# shellcheck disable=SC2086 # a list of pids
+		kill -CONT $pids 2>/dev/null || :
 		kill -TERM "${PID[$name]}" 2>/dev/null || :
 		for _ in $(seq 1 100); do
 			kill -0 "${PID[$name]}" 2>/dev/null || break
@@ -188,15 +191,30 @@ for name in etcd cetcd; do
 	note "$name idle: $(descendants "${PID[$name]}" | wc -l) process(es), ${IDLE_RSS[$name]} KiB RSS"
 done
 
+# signal_tree SIG NAME: send SIG to every process of server NAME.
+signal_tree() {
+	local p
+	for p in $(descendants "${PID[$2]}"); do
+		kill "-$1" "$p" 2>/dev/null || :
+	done
+}
+
+# While one server is measured the other is stopped (SIGSTOP), so work it
+# does in the background after its own load (etcd's garbage collection
+# and compaction, cetcd's checkpoints) cannot take the shared CPUs from
+# the one under test; both get the same treatment.
 for phase in put get; do
 	for name in etcd cetcd; do
+		other=cetcd; [ "$name" = cetcd ] && other=etcd
 		port=$ETCD_PORT; [ "$name" = cetcd ] && port=$CETCD_PORT
-		note "$phase $name: ${SECONDS_PER_PHASE}s, $CONNS connections"
+		note "$phase $name: ${SECONDS_PER_PHASE}s, $CONNS connections ($other paused)"
+		signal_tree STOP "$other"
 		if [ "$phase" = put ]; then
 			load "$name" "$port" put "$SECONDS_PER_PHASE" put.lua "$VALUE_SIZE" /v2/keys/bench/put
 		else
 			load "$name" "$port" get "$SECONDS_PER_PHASE" get.lua /v2/keys/bench/get
 		fi
+		signal_tree CONT "$other"
 	done
 done
 for name in etcd cetcd; do
@@ -236,5 +254,5 @@ echo
 echo "- machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -srm)"
 echo "- etcd: $ETCD_BIN ($("$ETCD_BIN" --version 2>/dev/null | head -1))"
 echo "- cetcd: $CETCD_BIN ($("$CETCD_BIN" --version 2>/dev/null | head -1 || :))"
-echo "- load: $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $THREADS threads, $CONNS connections, ${SECONDS_PER_PHASE}s per phase, both servers running during all phases"
+echo "- load: $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $THREADS threads, $CONNS connections, ${SECONDS_PER_PHASE}s per phase, the other server paused (SIGSTOP) while one is measured"
 echo "- command: BENCH_SECONDS=$SECONDS_PER_PHASE BENCH_CONNECTIONS=$CONNS BENCH_THREADS=$THREADS BENCH_VALUE_SIZE=$VALUE_SIZE CETCD_BIN=$CETCD_BIN ETCD_BIN=$ETCD_BIN $CMDLINE"
