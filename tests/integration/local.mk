@@ -14,6 +14,7 @@ EXTRA_DIST += \
 	tests/integration/test_v2_misc.py \
 	tests/integration/test_etcdctl_v2.py \
 	tests/integration/test_python_etcd.py \
+	tests/integration/test_examples.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
