@@ -580,11 +580,36 @@ static int op_create(struct actx *a, int unique)
 	                   META_CREATE_SUCCESS, META_CREATE_FAIL);
 }
 
+/* replace_node writes the new value and TTL of an existing node n (an
+ * update or a compare-and-swap) and records the event. A directory keeps
+ * its own modifiedIndex; the event still carries the new index. */
+static int replace_node(struct actx *a, const struct v2_node *n, const char *value, size_t vlen,
+                        int action, int stat)
+{
+	struct v2_node node = *n;
+	struct v2_node_ext e;
+	int rc;
+
+	a_prev(a, n);
+	a->m.index++;
+	if (!n->dir) {
+		node.value = value;
+		node.value_len = vlen;
+		node.modified = a->m.index;
+	}
+	node.expire_ns = a->req->expiration_ns;
+	if ((rc = v2tree_put(a->st, a->txn, a->path, a->plen, &node, n->expire_ns)) != 0)
+		return rc;
+	a_stat(a, stat);
+	node_ext(&e, a->path, a->plen, &node);
+	e.modified = a->m.index;
+	return a_event(a, action, &e);
+}
+
 static int op_update(struct actx *a)
 {
 	const struct v2_req *r = a->req;
-	struct v2_node n, node;
-	struct v2_node_ext e;
+	struct v2_node n;
 	const char *value = r->value ? r->value : "";
 	size_t vlen = r->value_len;
 	int rc;
@@ -600,28 +625,13 @@ static int op_update(struct actx *a)
 		return a_fail(a, META_UPDATE_SUCCESS, V2_ECODE_NOT_FILE, a->path, a->plen);
 	if (r->refresh)
 		value = keep_value(a, &n, &vlen);
-	a_prev(a, &n);
-	node = n;
-	a->m.index++;
-	if (!n.dir) {
-		node.value = value;
-		node.value_len = vlen;
-		node.modified = a->m.index; /* a directory keeps its modifiedIndex */
-	}
-	node.expire_ns = r->expiration_ns;
-	if ((rc = v2tree_put(a->st, a->txn, a->path, a->plen, &node, n.expire_ns)) != 0)
-		return rc;
-	a_stat(a, META_UPDATE_SUCCESS);
-	node_ext(&e, a->path, a->plen, &node);
-	e.modified = a->m.index;
-	return a_event(a, V2_ACT_UPDATE, &e);
+	return replace_node(a, &n, value, vlen, V2_ACT_UPDATE, META_UPDATE_SUCCESS);
 }
 
 static int op_cas(struct actx *a)
 {
 	const struct v2_req *r = a->req;
-	struct v2_node n, node;
-	struct v2_node_ext e;
+	struct v2_node n;
 	const char *value = r->value ? r->value : "";
 	size_t vlen = r->value_len;
 	int rc;
@@ -639,18 +649,7 @@ static int op_cas(struct actx *a)
 		return a_fail_get(a, META_CAS_FAIL, V2_ECODE_TEST_FAILED);
 	if (r->refresh)
 		value = keep_value(a, &n, &vlen);
-	a_prev(a, &n);
-	a->m.index++;
-	node = n;
-	node.value = value;
-	node.value_len = vlen;
-	node.modified = a->m.index;
-	node.expire_ns = r->expiration_ns;
-	if ((rc = v2tree_put(a->st, a->txn, a->path, a->plen, &node, n.expire_ns)) != 0)
-		return rc;
-	a_stat(a, META_CAS_SUCCESS);
-	node_ext(&e, a->path, a->plen, &node);
-	return a_event(a, V2_ACT_CAS, &e);
+	return replace_node(a, &n, value, vlen, V2_ACT_CAS, META_CAS_SUCCESS);
 }
 
 /* remove_node deletes a node (and, for a directory, everything below). */
