@@ -10,9 +10,8 @@
 #include "cluster/cluster.h"
 #include "ipc/shm.h"
 
-struct evhttp;
-struct evhttp_request;
-struct evhttp_connection;
+struct httpd;
+struct hreq;
 struct event;
 struct ipc_conn;
 struct v2store;
@@ -35,7 +34,7 @@ struct pending {
 	uint64_t req_id;
 	uint64_t deadline_ms;
 	int kind;
-	struct evhttp_request *req;
+	struct hreq *req;
 	/* quorum GET: what to read once applied >= read index */
 	char *path;
 	size_t path_len;
@@ -46,8 +45,7 @@ struct pending {
 
 struct watcher {
 	struct watcher *next, *prev;
-	struct evhttp_request *req;
-	struct evhttp_connection *evcon;
+	struct hreq *req;
 	char *key;      /* user key, cleaned, e.g. "/foo" */
 	size_t key_len;
 	int recursive;
@@ -59,9 +57,7 @@ struct watcher {
 struct apid {
 	struct worker *w;
 	struct cluster cluster;
-	struct evhttp *http;
-	struct evconnlistener *listeners[APID_MAX_LISTENERS];
-	int nlisteners;
+	struct httpd *http;
 	DB_ENV *env;
 	struct v2store *v2;
 	uint64_t db_gen;
@@ -88,7 +84,7 @@ int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uin
 int apid_read_index(struct apid *a, uint64_t *req_id);
 
 /* pending.c */
-struct pending *pending_add(struct apid *a, uint64_t req_id, int kind, struct evhttp_request *req);
+struct pending *pending_add(struct apid *a, uint64_t req_id, int kind, struct hreq *req);
 struct pending *pending_take(struct apid *a, uint64_t req_id);
 void pending_free(struct pending *p);
 void pending_sweep(struct apid *a, uint64_t now_ms);
@@ -97,31 +93,29 @@ void pending_fail_all(struct apid *a);
 /* http.c */
 int apid_http_start(struct apid *a);
 void apid_http_close(struct apid *a);
-void http_common_headers(struct apid *a, struct evhttp_request *req);
-void http_send(struct evhttp_request *req, int status, const char *ctype, const void *body,
-	size_t len);
-void http_send_text(struct evhttp_request *req, int status, const char *text);
+void http_common_headers(struct apid *a, struct hreq *req);
+void http_send(struct hreq *req, int status, const char *ctype, const void *body, size_t len);
+void http_send_text(struct hreq *req, int status, const char *text);
 /* etcd's v2 error JSON: {"errorCode":..,"message":..,"cause":..,"index":..}\n */
-void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const char *cause,
+void http_v2_error(struct apid *a, struct hreq *req, int code, const char *cause,
 	uint64_t index);
 
 /* v2keys.c */
-void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path);
+void v2keys_handle(struct apid *a, struct hreq *req, const char *path);
 void v2keys_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void v2keys_on_read_index(struct apid *a, struct pending *p, uint64_t index);
 void v2keys_applied_advanced(struct apid *a);
 
 /* v2watch.c */
-void v2watch_start(struct apid *a, struct evhttp_request *req, const char *key, size_t key_len,
+void v2watch_start(struct apid *a, struct hreq *req, const char *key, size_t key_len,
 	int recursive, int stream, uint64_t since);
 void v2watch_on_event(struct apid *a, const struct proto_event *ev);
-void v2watch_conn_closed(struct apid *a, struct evhttp_connection *evcon);
 void v2watch_close_all(struct apid *a);
 
 /* http.c */
 char *url_unescape_path(const char *s, size_t n, char *err, size_t errlen);
 
 /* misc.c */
-void misc_handle(struct apid *a, struct evhttp_request *req, const char *path);
+void misc_handle(struct apid *a, struct hreq *req, const char *path);
 
 #endif

@@ -1,10 +1,11 @@
-/* http.c - the api worker's HTTP server: libevent's evhttp on the sockets
+/* http.c - the api worker's HTTP front: the server (src/http/httpd.h) on the sockets
  * the supervisor bound, a router, and the response helpers every handler
  * uses (etcd's CORS headers, v2 error bodies). */
 #include "config.h"
 #include "apid/apid_int.h"
 #include "apid/form.h"
 #include "config/cfg.h"
+#include "http/httpd.h"
 #include "ipc/worker.h"
 #include "store/v2json.h"
 #include "util/buf.h"
@@ -15,53 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/http_struct.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 
 /* Idle or slow clients are cut off after this many seconds. */
 #define HTTP_TIMEOUT_S 120
 
-void http_common_headers(struct apid *a, struct evhttp_request *req)
+void http_common_headers(struct apid *a, struct hreq *req)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "Access-Control-Allow-Headers", "accept, content-type, authorization");
-	evhttp_add_header(h, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
-	evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+	hreq_add_header(req, "Access-Control-Allow-Headers", "accept, content-type, authorization");
+	hreq_add_header(req, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
+	hreq_add_header(req, "Access-Control-Allow-Origin", "*");
 }
 
-void http_send(struct evhttp_request *req, int status, const char *ctype, const void *body,
-	size_t len)
+void http_send(struct hreq *req, int status, const char *ctype, const void *body, size_t len)
 {
-	struct evbuffer *b = evbuffer_new();
-
 	if (ctype)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		/* As Go's server: HEAD carries the length the GET body would have. */
-		char n[24];
-		snprintf(n, sizeof(n), "%zu", len);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", n);
-		len = 0;
-	}
-	if (b && len)
-		evbuffer_add(b, body, len);
-	evhttp_send_reply(req, status, NULL, b);
-	if (b)
-		evbuffer_free(b);
+		hreq_add_header(req, "Content-Type", ctype);
+	hreq_reply(req, status, body, len);
 }
 
-void http_send_text(struct evhttp_request *req, int status, const char *text)
+void http_send_text(struct hreq *req, int status, const char *text)
 {
 	http_send(req, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
-void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const char *cause,
-	uint64_t index)
+void http_v2_error(struct apid *a, struct hreq *req, int code, const char *cause, uint64_t index)
 {
 	struct buf body;
 	char idx[24];
@@ -69,7 +47,7 @@ void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const c
 	buf_init(&body);
 	v2json_error(&body, code, cause ? cause : "", cause ? strlen(cause) : 0, index);
 	snprintf(idx, sizeof(idx), "%" PRIu64, index);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Index", idx);
+	hreq_add_header(req, "X-Etcd-Index", idx);
 	if (body.oom)
 		http_send_text(req, 500, "out of memory");
 	else
@@ -77,31 +55,30 @@ void http_v2_error(struct apid *a, struct evhttp_request *req, int code, const c
 	buf_close(&body);
 }
 
-static void route(struct evhttp_request *req, void *arg)
+static void route(struct hreq *req, void *arg)
 {
 	struct apid *a = arg;
-	const char *uri = evhttp_request_get_uri(req);
+	const char *uri = hreq_uri(req);
 	const char *q = strchr(uri, '?');
 	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
 	char err[128];
 	char *path;
 
 	worker_count(a->w, WC_HTTP_REQUESTS, 1);
-	if (req->major == 1 && req->minor >= 1 &&
-		evhttp_find_header(evhttp_request_get_input_headers(req), "Host") == NULL) {
+	if (hreq_minor(req) >= 1 && hreq_header(req, "Host") == NULL) {
 		/* Go's server: an HTTP/1.1 request must name its Host. */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		hreq_close_after(req);
 		http_send_text(req, 400, "400 Bad Request: missing required Host header");
 		return;
 	}
 	http_common_headers(a, req);
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
-		http_send(req, 200, NULL, NULL, 0);
+	if (hreq_method(req) == H_OPTIONS) {
+		hreq_reply(req, 200, NULL, 0);
 		return;
 	}
 	path = url_unescape_path(uri, plen, err, sizeof(err));
 	if (path == NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		hreq_close_after(req);
 		http_send_text(req, 400, "400 Bad Request");
 		return;
 	}
@@ -125,32 +102,25 @@ char *url_unescape_path(const char *s, size_t n, char *err, size_t errlen)
 int apid_http_start(struct apid *a)
 {
 	const struct cetcd_config *cfg = a->w->cfg;
+	struct httpd_opts o;
 
-	a->http = evhttp_new(a->w->base);
+	o.max_body = (size_t)cfg->max_request_bytes;
+	o.max_header = 1u << 20;
+	o.idle_timeout_s = HTTP_TIMEOUT_S;
+	a->http = httpd_new(a->w->base, &o, route, a);
 	if (a->http == NULL)
 		return -1;
-	evhttp_set_gencb(a->http, route, a);
-	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
-		EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
-	evhttp_set_max_body_size(a->http, (ev_ssize_t)cfg->max_request_bytes);
-	evhttp_set_max_headers_size(a->http, 1 << 20);
-	evhttp_set_timeout(a->http, HTTP_TIMEOUT_S);
-	for (int i = 0; i < a->w->nclient_fds && i < APID_MAX_LISTENERS; i++) {
-		struct evconnlistener *l = evconnlistener_new(a->w->base, NULL, NULL,
-			LEV_OPT_REUSEABLE, -1, a->w->client_fds[i]);
-		if (l == NULL || evhttp_bind_listener(a->http, l) == NULL) {
+	for (int i = 0; i < a->w->nclient_fds; i++) {
+		if (httpd_listen_fd(a->http, a->w->client_fds[i]) != 0) {
 			log_error("cannot serve client socket %d", a->w->client_fds[i]);
 			return -1;
 		}
-		a->listeners[a->nlisteners++] = l;
 	}
 	return 0;
 }
 
 void apid_http_close(struct apid *a)
 {
-	if (a->http)
-		evhttp_free(a->http);
+	httpd_free(a->http);
 	a->http = NULL;
 }

@@ -3,38 +3,38 @@
 #include "config.h"
 #include "apid/apid_int.h"
 #include "config/cfg.h"
+#include "http/httpd.h"
 #include "ipc/worker.h"
 #include "raft/raft.h"
 #include "store/v2store.h"
+#include "util/buf.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-static void not_found(struct evhttp_request *req)
+static void not_found(struct hreq *req)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options", "nosniff");
+	hreq_add_header(req, "X-Content-Type-Options", "nosniff");
 	http_send_text(req, 404, "404 page not found\n");
 }
 
-static int only(struct evhttp_request *req, int methods, const char *allow)
+static int only(struct hreq *req, int methods, const char *allow)
 {
-	if (evhttp_request_get_command(req) & methods)
+	if (hreq_method(req) & methods)
 		return 1;
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options", "nosniff");
+	hreq_add_header(req, "Allow", allow);
+	hreq_add_header(req, "X-Content-Type-Options", "nosniff");
 	http_send_text(req, 405, "Method Not Allowed\n");
 	return 0;
 }
 
-static void send_json(struct evhttp_request *req, int status, const char *ctype, json_t *o,
+static void send_json(struct hreq *req, int status, const char *ctype, json_t *o,
 	int newline)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -108,7 +108,7 @@ static void id_str(uint64_t id, char out[17])
 	snprintf(out, 17, "%" PRIx64, id);
 }
 
-static void serve_version(struct evhttp_request *req)
+static void serve_version(struct hreq *req)
 {
 	json_t *o = json_object();
 
@@ -117,7 +117,7 @@ static void serve_version(struct evhttp_request *req)
 	send_json(req, 200, "application/json", o, 0);
 }
 
-static void serve_health(struct apid *a, struct evhttp_request *req)
+static void serve_health(struct apid *a, struct hreq *req)
 {
 	struct shm_raft r;
 	int ok;
@@ -129,18 +129,20 @@ static void serve_health(struct apid *a, struct evhttp_request *req)
 		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", ok ? 17 : 18);
 }
 
-static void serve_machines(struct apid *a, struct evhttp_request *req)
+static void serve_machines(struct apid *a, struct hreq *req)
 {
-	struct evbuffer *b = evbuffer_new();
+	struct buf b;
 
-	for (size_t i = 0; i < a->cluster.n; i++)
-		for (size_t j = 0; j < a->cluster.v[i].nclient; j++)
-			evbuffer_add_printf(b, "%s%s", evbuffer_get_length(b) ? ", " : "",
-				a->cluster.v[i].client_urls[j]);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-		"text/plain; charset=utf-8");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
+	buf_init(&b);
+	for (size_t i = 0; i < a->cluster.n; i++) {
+		for (size_t j = 0; j < a->cluster.v[i].nclient; j++) {
+			if (b.len)
+				buf_put(&b, ", ", 2);
+			buf_put(&b, a->cluster.v[i].client_urls[j], strlen(a->cluster.v[i].client_urls[j]));
+		}
+	}
+	http_send(req, 200, "text/plain; charset=utf-8", b.data, b.len);
+	buf_close(&b);
 }
 
 static json_t *member_json(const struct member *m)
@@ -160,15 +162,15 @@ static json_t *member_json(const struct member *m)
 	return o;
 }
 
-static void serve_members(struct apid *a, struct evhttp_request *req, const char *rest)
+static void serve_members(struct apid *a, struct hreq *req, const char *rest)
 {
 	char cid[17];
 	struct shm_raft r;
 
-	if (!only(req, EVHTTP_REQ_GET, "GET,POST,DELETE,PUT"))
+	if (!only(req, H_GET, "GET,POST,DELETE,PUT"))
 		return;
 	id_str(a->cluster.cluster_id, cid);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", cid);
+	hreq_add_header(req, "X-Etcd-Cluster-Id", cid);
 	if (*rest == '\0') {
 		json_t *arr = json_array(), *o = json_object();
 		for (size_t i = 0; i < a->cluster.n; i++)
@@ -195,7 +197,7 @@ static void serve_members(struct apid *a, struct evhttp_request *req, const char
 	send_json(req, 404, "application/json", e, 0);
 }
 
-static void serve_stats_self(struct apid *a, struct evhttp_request *req)
+static void serve_stats_self(struct apid *a, struct hreq *req)
 {
 	struct shm_raft r;
 	char id[17], lid[17], start[64], lstart[64], up[64];
@@ -233,7 +235,7 @@ static uint64_t sum_counter(struct apid *a, enum worker_counter c)
 	return v;
 }
 
-static void serve_stats_store(struct apid *a, struct evhttp_request *req)
+static void serve_stats_store(struct apid *a, struct hreq *req)
 {
 	json_t *o = json_object(), *w = NULL;
 
@@ -250,7 +252,7 @@ static void serve_stats_store(struct apid *a, struct evhttp_request *req)
 	send_json(req, 200, "application/json", o, 0);
 }
 
-static void serve_stats_leader(struct apid *a, struct evhttp_request *req)
+static void serve_stats_leader(struct apid *a, struct hreq *req)
 {
 	struct shm_raft r;
 	char id[17];
@@ -268,19 +270,39 @@ static void serve_stats_leader(struct apid *a, struct evhttp_request *req)
 	send_json(req, 200, "application/json", o, 0);
 }
 
-static void metric(struct evbuffer *b, const char *name, const char *type, const char *help,
+/* bufprintf appends printf output to b. */
+static void bufprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bufprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help,
 	uint64_t v)
 {
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
+	bufprintf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
 		name, v);
 }
 
-static void serve_metrics(struct apid *a, struct evhttp_request *req)
+static void serve_metrics(struct apid *a, struct hreq *req)
 {
 	static const char *const roles[] = { "none", "raft", "storage", "api", "proxy" };
-	struct evbuffer *b = evbuffer_new();
+	struct buf mb, *b = &mb;
 	struct shm_raft r;
 	struct shm_store st;
+
+	buf_init(&mb);
 
 	shm_raft_read(a->w->shm, &r);
 	shm_store_read(a->w->shm, &st);
@@ -293,51 +315,49 @@ static void serve_metrics(struct apid *a, struct evhttp_request *req)
 	metric(b, "etcd_server_proposals_failed_total", "counter", "The total number of failed proposals seen.", sum_counter(a, WC_PROPOSALS_FAILED));
 	metric(b, "etcd_debugging_store_watchers", "gauge", "Count of currently active watchers.", sum_counter(a, WC_WATCHERS));
 	metric(b, "etcd_http_requests_total", "counter", "Client HTTP requests served by api workers.", sum_counter(a, WC_HTTP_REQUESTS));
-	evbuffer_add_printf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
+	bufprintf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
 		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"
 		"etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 		"etcd_disk_wal_fsync_duration_seconds_sum %.9f\n"
 		"etcd_disk_wal_fsync_duration_seconds_count %" PRIu64 "\n",
 		r.wal_fsyncs, (double)r.wal_fsync_ns / 1e9, r.wal_fsyncs);
-	evbuffer_add_printf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
+	bufprintf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
 		"# TYPE cetcd_worker_restarts_total counter\n");
 	for (uint32_t i = 0; i < a->w->shm->hdr->nslots; i++) {
 		const struct shm_slot *s = &a->w->shm->slots[i];
 		if (s->role == 0 || s->role >= sizeof(roles) / sizeof(roles[0]))
 			continue;
-		evbuffer_add_printf(b, "cetcd_worker_restarts_total{role=\"%s\",slot=\"%u\"} %" PRIu64 "\n",
+		bufprintf(b, "cetcd_worker_restarts_total{role=\"%s\",slot=\"%u\"} %" PRIu64 "\n",
 			roles[s->role], i, __atomic_load_n(&s->restarts, __ATOMIC_RELAXED));
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-		"text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
+	http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", mb.data, mb.len);
+	buf_close(&mb);
 }
 
-void misc_handle(struct apid *a, struct evhttp_request *req, const char *path)
+void misc_handle(struct apid *a, struct hreq *req, const char *path)
 {
 	int v2 = a->w->cfg->enable_v2;
 
 	if (strcmp(path, "/version") == 0) {
-		if (only(req, EVHTTP_REQ_GET, "GET"))
+		if (only(req, H_GET, "GET"))
 			serve_version(req);
 	} else if (strcmp(path, "/health") == 0) {
-		if (only(req, EVHTTP_REQ_GET, "GET"))
+		if (only(req, H_GET, "GET"))
 			serve_health(a, req);
 	}
 	else if (strcmp(path, "/metrics") == 0)
 		serve_metrics(a, req);
-	else if (v2 && strcmp(path, "/v2/machines") == 0 && only(req, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET,HEAD"))
+	else if (v2 && strcmp(path, "/v2/machines") == 0 && only(req, H_GET | H_HEAD, "GET,HEAD"))
 		serve_machines(a, req);
 	else if (v2 && strcmp(path, "/v2/members") == 0)
 		serve_members(a, req, "");
 	else if (v2 && strncmp(path, "/v2/members/", 12) == 0)
 		serve_members(a, req, path + 12);
-	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && only(req, H_GET, "GET"))
 		serve_stats_self(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && only(req, H_GET, "GET"))
 		serve_stats_store(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && only(req, EVHTTP_REQ_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && only(req, H_GET, "GET"))
 		serve_stats_leader(a, req);
 	else if (v2 && (strcmp(path, "/v2/machines") == 0 || strncmp(path, "/v2/stats/", 10) == 0))
 		; /* only() answered 405 */

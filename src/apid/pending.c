@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
 
 static size_t bucket(uint64_t id)
 {
 	return (size_t)(id * 0x9E3779B97F4A7C15ull >> 52) % APID_PENDING_BUCKETS;
 }
 
-struct pending *pending_add(struct apid *a, uint64_t req_id, int kind, struct evhttp_request *req)
+struct pending *pending_add(struct apid *a, uint64_t req_id, int kind, struct hreq *req)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	size_t b = bucket(req_id);

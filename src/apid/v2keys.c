@@ -10,6 +10,7 @@
 #include "apid/apid_int.h"
 #include "apid/form.h"
 #include "config/cfg.h"
+#include "http/httpd.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/v2req.h"
@@ -26,14 +27,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #define KEYS_PREFIX "/v2/keys"
 
 struct keyreq {
-	int method; /* EVHTTP_REQ_* */
+	int method; /* enum hmethod */
 	char *key;  /* cleaned user key, "/..." */
 	size_t key_len;
 	uint64_t prev_index, wait_index;
@@ -108,37 +106,31 @@ static char *clean_key(const char *p, size_t *len)
 	return out;
 }
 
-static int method_allowed(struct evhttp_request *req)
+static int method_allowed(struct hreq *req)
 {
-	int m = evhttp_request_get_command(req);
-
-	if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD || m == EVHTTP_REQ_PUT ||
-		m == EVHTTP_REQ_POST || m == EVHTTP_REQ_DELETE)
+	if (hreq_method(req) & (H_GET | H_HEAD | H_PUT | H_POST | H_DELETE))
 		return 1;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Allow", "HEAD,GET,PUT,POST,DELETE");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	hreq_add_header(req, "Allow", "HEAD,GET,PUT,POST,DELETE");
+	hreq_add_header(req, "X-Content-Type-Options", "nosniff");
 	http_send_text(req, 405, "Method Not Allowed\n");
 	return 0;
 }
 
-static int read_form(struct evhttp_request *req, struct form *f, struct evbuffer **body_copy,
-	char *err, size_t errlen)
+/* Go's ParseForm: a form body (PUT, POST, PATCH with the urlencoded
+ * content type) first, then the query string. */
+static int read_form(struct hreq *req, struct form *f, char *err, size_t errlen)
 {
-	const char *uri = evhttp_request_get_uri(req);
+	const char *uri = hreq_uri(req);
 	const char *q = strchr(uri, '?');
-	int m = evhttp_request_get_command(req);
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	const char *ct = hreq_header(req, "Content-Type");
 
-	if ((m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PATCH) && ct &&
+	if ((hreq_method(req) & (H_PUT | H_POST | H_PATCH)) && ct &&
 		strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-		struct evbuffer *in = evhttp_request_get_input_buffer(req);
-		size_t n = evbuffer_get_length(in);
-		const char *p = n ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : "";
+		size_t n;
+		const char *p = hreq_body(req, &n);
 		if (form_parse(f, p, n, err, errlen) != 0)
 			return -1;
 	}
-	(void)body_copy;
 	if (q && form_parse(f, q + 1, strlen(q + 1), err, errlen) != 0)
 		return -1;
 	return 0;
@@ -172,7 +164,7 @@ static int parse_keyreq(const struct form *f, struct keyreq *k, int *ecode, cons
 		FAIL(209, "invalid value for \"quorum\"");
 	if (get_bool(f, "stream", &k->stream))
 		FAIL(209, "invalid value for \"stream\"");
-	if (k->wait && k->method != EVHTTP_REQ_GET)
+	if (k->wait && k->method != H_GET)
 		FAIL(209, "\"wait\" can only be used with GET requests");
 	k->prev_value = form_get(f, "prevValue", &k->prev_value_len);
 	k->has_prev_value = k->prev_value != NULL;
@@ -213,23 +205,22 @@ static int parse_keyreq(const struct form *f, struct keyreq *k, int *ecode, cons
 	return 0;
 }
 
-static void set_index_headers(struct evhttp_request *req, uint64_t etcd_index, uint64_t raft_index,
+static void set_index_headers(struct hreq *req, uint64_t etcd_index, uint64_t raft_index,
 	uint64_t raft_term, int with_raft)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	char v[24];
 
 	snprintf(v, sizeof(v), "%" PRIu64, etcd_index);
-	evhttp_add_header(h, "X-Etcd-Index", v);
+	hreq_add_header(req, "X-Etcd-Index", v);
 	if (!with_raft)
 		return;
 	snprintf(v, sizeof(v), "%" PRIu64, raft_index);
-	evhttp_add_header(h, "X-Raft-Index", v);
+	hreq_add_header(req, "X-Raft-Index", v);
 	snprintf(v, sizeof(v), "%" PRIu64, raft_term);
-	evhttp_add_header(h, "X-Raft-Term", v);
+	hreq_add_header(req, "X-Raft-Term", v);
 }
 
-static void send_result(struct evhttp_request *req, int status, int error_code,
+static void send_result(struct hreq *req, int status, int error_code,
 	uint64_t etcd_index, uint64_t raft_index, uint64_t raft_term, const void *body, size_t len)
 {
 	set_index_headers(req, etcd_index, raft_index, raft_term, error_code == 0);
@@ -237,7 +228,7 @@ static void send_result(struct evhttp_request *req, int status, int error_code,
 }
 
 /* A local (serializable) GET/HEAD: straight from the database. */
-static void serve_get(struct apid *a, struct evhttp_request *req, const char *key, size_t len,
+static void serve_get(struct apid *a, struct hreq *req, const char *key, size_t len,
 	int recursive, int sorted)
 {
 	struct v2_result res;
@@ -264,7 +255,7 @@ static void serve_get(struct apid *a, struct evhttp_request *req, const char *ke
 	v2_result_close(&res);
 }
 
-static void park_until_ready(struct apid *a, struct evhttp_request *req, const char *path)
+static void park_until_ready(struct apid *a, struct hreq *req, const char *path)
 {
 	struct pending *p = pending_add(a, ++a->next_req_id, PENDING_V2_WAIT_READY, req);
 
@@ -275,7 +266,7 @@ static void park_until_ready(struct apid *a, struct evhttp_request *req, const c
 	p->path = strdup(path);
 }
 
-static void propose(struct apid *a, struct evhttp_request *req, const struct keyreq *k)
+static void propose(struct apid *a, struct hreq *req, const struct keyreq *k)
 {
 	struct v2_req r;
 	struct buf body;
@@ -284,7 +275,7 @@ static void propose(struct apid *a, struct evhttp_request *req, const struct key
 	int m = k->method;
 
 	memset(&r, 0, sizeof(r));
-	r.op = m == EVHTTP_REQ_PUT ? V2_OP_PUT : m == EVHTTP_REQ_POST ? V2_OP_POST : V2_OP_DELETE;
+	r.op = m == H_PUT ? V2_OP_PUT : m == H_POST ? V2_OP_POST : V2_OP_DELETE;
 	r.dir = (uint8_t)k->dir;
 	r.recursive = (uint8_t)k->recursive;
 	r.refresh = (uint8_t)k->refresh;
@@ -313,7 +304,7 @@ static void propose(struct apid *a, struct evhttp_request *req, const struct key
 		http_v2_error(a, req, 300, "etcdserver: out of memory", 0);
 }
 
-static void quorum_get(struct apid *a, struct evhttp_request *req, const struct keyreq *k)
+static void quorum_get(struct apid *a, struct hreq *req, const struct keyreq *k)
 {
 	uint64_t req_id;
 	struct pending *p;
@@ -333,7 +324,7 @@ static void quorum_get(struct apid *a, struct evhttp_request *req, const struct 
 	p->sorted = k->sorted;
 }
 
-void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path)
+void v2keys_handle(struct apid *a, struct hreq *req, const char *path)
 {
 	struct form f = { 0 };
 	struct keyreq k;
@@ -345,14 +336,14 @@ void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path)
 	if (!method_allowed(req))
 		return;
 	snprintf(cid, sizeof(cid), "%" PRIx64, a->cluster.cluster_id);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Etcd-Cluster-Id", cid);
+	hreq_add_header(req, "X-Etcd-Cluster-Id", cid);
 	if (!apid_db_ready(a)) {
 		park_until_ready(a, req, path);
 		return;
 	}
 	memset(&k, 0, sizeof(k));
-	k.method = evhttp_request_get_command(req);
-	if (read_form(req, &f, NULL, err, sizeof(err)) != 0) {
+	k.method = hreq_method(req);
+	if (read_form(req, &f, err, sizeof(err)) != 0) {
 		http_v2_error(a, req, 210, err, 0);
 		goto out;
 	}
@@ -366,9 +357,9 @@ void v2keys_handle(struct apid *a, struct evhttp_request *req, const char *path)
 		goto out;
 	}
 	switch (k.method) {
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_HEAD:
-		if (k.wait && k.method == EVHTTP_REQ_GET)
+	case H_GET:
+	case H_HEAD:
+		if (k.wait && k.method == H_GET)
 			v2watch_start(a, req, k.key, k.key_len, k.recursive, k.stream, k.wait_index);
 		else if (k.quorum)
 			quorum_get(a, req, &k);

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "apid/apid_int.h"
+#include "http/httpd.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/v2store.h"
@@ -19,9 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 static void watcher_unlink(struct apid *a, struct watcher *w)
@@ -42,14 +40,24 @@ static void watcher_free(struct watcher *w)
 	free(w);
 }
 
-static void close_cb(struct evhttp_connection *evcon, void *arg)
+/* The client went away: the request is finished for us, and freed. */
+static void close_cb(struct hreq *r, void *arg)
 {
-	v2watch_conn_closed(arg, evcon);
+	struct apid *a = arg;
+
+	for (struct watcher *w = a->watchers; w; w = w->next) {
+		if (w->req != r)
+			continue;
+		hreq_reply_end(r);
+		w->req = NULL;
+		watcher_unlink(a, w);
+		watcher_free(w);
+		return;
+	}
 }
 
 static void start_reply(struct apid *a, struct watcher *w)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
 	struct shm_store st;
 	struct shm_raft rs;
 	char v[24];
@@ -58,32 +66,26 @@ static void start_reply(struct apid *a, struct watcher *w)
 		return;
 	shm_store_read(a->w->shm, &st);
 	shm_raft_read(a->w->shm, &rs);
-	evhttp_add_header(h, "Content-Type", "application/json");
+	hreq_add_header(w->req, "Content-Type", "application/json");
 	snprintf(v, sizeof(v), "%" PRIu64, st.v2_index);
-	evhttp_add_header(h, "X-Etcd-Index", v);
+	hreq_add_header(w->req, "X-Etcd-Index", v);
 	snprintf(v, sizeof(v), "%" PRIu64, st.applied_index);
-	evhttp_add_header(h, "X-Raft-Index", v);
+	hreq_add_header(w->req, "X-Raft-Index", v);
 	snprintf(v, sizeof(v), "%" PRIu64, rs.term);
-	evhttp_add_header(h, "X-Raft-Term", v);
-	evhttp_send_reply_start(w->req, 200, NULL);
+	hreq_add_header(w->req, "X-Raft-Term", v);
+	hreq_reply_start(w->req, 200);
 	w->started = 1;
 }
 
 /* Deliver one event body; returns 1 when the watcher is finished. */
 static int deliver(struct apid *a, struct watcher *w, const void *body, size_t len, uint64_t index)
 {
-	struct evbuffer *b = evbuffer_new();
-
 	start_reply(a, w);
-	if (b) {
-		evbuffer_add(b, body, len);
-		evhttp_send_reply_chunk(w->req, b);
-		evbuffer_free(b);
-	}
+	hreq_reply_chunk(w->req, body, len);
 	w->since = index + 1;
 	if (w->stream)
 		return 0;
-	evhttp_send_reply_end(w->req);
+	hreq_reply_end(w->req);
 	w->req = NULL;
 	return 1;
 }
@@ -145,7 +147,7 @@ static int replay(struct apid *a, struct watcher *w)
 			if (!w->started)
 				http_v2_error(a, w->req, 300, "etcdserver: storage read failed", 0);
 			else
-				evhttp_send_reply_end(w->req);
+				hreq_reply_end(w->req);
 			w->req = NULL;
 			return 1;
 		}
@@ -154,10 +156,10 @@ static int replay(struct apid *a, struct watcher *w)
 			if (!w->started) {
 				char v[24];
 				snprintf(v, sizeof(v), "%" PRIu64, res.etcd_index);
-				evhttp_add_header(evhttp_request_get_output_headers(w->req), "X-Etcd-Index", v);
+				hreq_add_header(w->req, "X-Etcd-Index", v);
 				http_send(w->req, res.http_status, "application/json", res.body.data, res.body.len);
 			} else {
-				evhttp_send_reply_end(w->req);
+				hreq_reply_end(w->req);
 			}
 			w->req = NULL;
 			v2_result_close(&res);
@@ -176,7 +178,7 @@ static int replay(struct apid *a, struct watcher *w)
 	return 0;
 }
 
-void v2watch_start(struct apid *a, struct evhttp_request *req, const char *key, size_t key_len,
+void v2watch_start(struct apid *a, struct hreq *req, const char *key, size_t key_len,
 	int recursive, int stream, uint64_t since)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
@@ -187,7 +189,6 @@ void v2watch_start(struct apid *a, struct evhttp_request *req, const char *key, 
 		return;
 	}
 	w->req = req;
-	w->evcon = evhttp_request_get_connection(req);
 	w->key_len = key_len;
 	w->recursive = recursive;
 	w->stream = stream;
@@ -198,8 +199,7 @@ void v2watch_start(struct apid *a, struct evhttp_request *req, const char *key, 
 	}
 	/* etcd flushes the headers at once, so a long poll shows 200 early. */
 	start_reply(a, w);
-	if (w->evcon)
-		evhttp_connection_set_closecb(w->evcon, close_cb, a);
+	hreq_set_close_cb(req, close_cb, a);
 	w->next = a->watchers;
 	if (a->watchers)
 		a->watchers->prev = w;
@@ -226,29 +226,12 @@ void v2watch_on_event(struct apid *a, const struct proto_event *ev)
 	}
 }
 
-void v2watch_conn_closed(struct apid *a, struct evhttp_connection *evcon)
-{
-	struct watcher *w = a->watchers;
-
-	while (w) {
-		struct watcher *next = w->next;
-		if (w->evcon == evcon) {
-			/* The request lost its connection; ending it frees it. */
-			if (w->req)
-				evhttp_send_reply_end(w->req);
-			watcher_unlink(a, w);
-			watcher_free(w);
-		}
-		w = next;
-	}
-}
-
 void v2watch_close_all(struct apid *a)
 {
 	while (a->watchers) {
 		struct watcher *w = a->watchers;
 		if (w->req)
-			evhttp_send_reply_end(w->req);
+			hreq_reply_end(w->req);
 		watcher_unlink(a, w);
 		watcher_free(w);
 	}
