@@ -6,6 +6,6 @@ cetcd_SOURCES = src/supervisor/main.c \
 	src/supervisor/datadir.c src/supervisor/datadir.h \
 	src/supervisor/listen.c src/supervisor/listen.h \
 	src/supervisor/notify.c src/supervisor/notify.h
-cetcd_LDADD = src/store/libstore.a src/raft/libraft.a src/wal/libwal.a \
+cetcd_LDADD = src/http/libhttp.a src/store/libstore.a src/raft/libraft.a src/wal/libwal.a \
 	src/config/libconfig.a src/cluster/libcluster.a src/ipc/libipc.a src/util/libutil.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(DB_LIBS)
