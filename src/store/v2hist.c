@@ -124,15 +124,41 @@ static int hist_edge(struct v2store *st, DB_TXN *txn, u_int32_t op, uint64_t *ou
 	return rc < 0 ? rc : store_db_err(rc);
 }
 
+struct hist_scan {
+	const char *key;
+	size_t key_len;
+	int recursive;
+	int *found;
+	struct buf *out;
+};
+
+static int hist_one(void *arg, DBC *c, const uint8_t *kb, size_t klen, const uint8_t *p,
+                    size_t dlen)
+{
+	struct hist_scan *x = arg;
+	struct v2_hist_hdr h;
+
+	(void)c;
+	(void)kb;
+	(void)klen;
+	if (dlen < sizeof(h) || le_get32(p + 4) > dlen - sizeof(h))
+		return CE_CORRUPT;
+	h.action = p[0];
+	h.flags = p[1];
+	h.key_len = le_get32(p + 4);
+	if (!hist_match(x->key, x->key_len, x->recursive, &h, (const char *)p + sizeof(h)))
+		return 0;
+	buf_put(x->out, p + sizeof(h) + h.key_len, dlen - sizeof(h) - h.key_len);
+	*x->found = 1;
+	return x->out->oom ? CE_NOMEM : 1;
+}
+
 int v2hist_scan(struct v2store *st, DB_TXN *txn, const char *key, size_t key_len, int recursive,
                 uint64_t since, int *found, struct buf *out, uint64_t *oldest)
 {
+	struct hist_scan x = { key, key_len, recursive, found, out };
 	DBC *c = NULL;
-	DBT k, d;
 	uint8_t kb[8];
-	struct v2_hist_hdr h;
-	const uint8_t *p;
-	u_int32_t op = DB_SET_RANGE;
 	int rc;
 
 	*found = 0;
@@ -143,46 +169,7 @@ int v2hist_scan(struct v2store *st, DB_TXN *txn, const char *key, size_t key_len
 	if ((rc = st->hist->cursor(st->hist, txn, &c, 0)) != 0)
 		return store_db_err(rc);
 	be64(kb, since);
-	memset(&k, 0, sizeof(k));
-	memset(&d, 0, sizeof(d));
-	k.flags = DB_DBT_REALLOC;
-	d.flags = DB_DBT_REALLOC;
-	k.data = malloc(8);
-	if (k.data == NULL) {
-		rc = CE_NOMEM;
-		goto out;
-	}
-	memcpy(k.data, kb, 8);
-	k.size = 8;
-	for (;;) {
-		rc = c->get(c, &k, &d, op);
-		op = DB_NEXT;
-		if (rc == DB_NOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc != 0) {
-			rc = store_db_err(rc);
-			break;
-		}
-		p = d.data;
-		if (d.size < sizeof(h) || le_get32(p + 4) > d.size - sizeof(h)) {
-			rc = CE_CORRUPT;
-			break;
-		}
-		h.action = p[0];
-		h.flags = p[1];
-		h.key_len = le_get32(p + 4);
-		if (hist_match(key, key_len, recursive, &h, (const char *)p + sizeof(h))) {
-			buf_put(out, p + sizeof(h) + h.key_len, d.size - sizeof(h) - h.key_len);
-			*found = 1;
-			rc = out->oom ? CE_NOMEM : 0;
-			break;
-		}
-	}
-out:
-	free(k.data);
-	free(d.data);
+	rc = v2_scan(c, kb, sizeof(kb), NULL, 0, hist_one, &x);
 	c->close(c);
-	return rc;
+	return rc > 0 ? 0 : rc;
 }

@@ -96,6 +96,16 @@ typedef int (*v2tree_list_cb)(void *arg, const char *name, size_t name_len,
 int v2tree_list(struct v2store *st, DB_TXN *txn, const char *path, size_t n,
                 v2tree_list_cb cb, void *arg);
 
+/* v2_scan walks cursor c from the first key >= start, while keys begin
+ * with prefix (plen 0: no bound), calling cb with each record; cb returns 0
+ * to go on, a positive value to stop (v2_scan returns it), or a negative
+ * code. Keys and data live in buffers
+ * of the scan's own, so cb may run other cursors (a nested listing). */
+typedef int (*v2_scan_cb)(void *arg, DBC *c, const uint8_t *key, size_t klen,
+                          const uint8_t *data, size_t dlen);
+int v2_scan(DBC *c, const void *start, size_t slen, const void *prefix, size_t plen,
+            v2_scan_cb cb, void *arg);
+
 /* History (v2hist.c). */
 int v2hist_add(struct v2store *st, DB_TXN *txn, uint64_t index, int action, uint8_t flags,
                const char *key, size_t key_len, const void *body, size_t body_len);

@@ -191,24 +191,22 @@ static void child_path(struct buf *out, const uint8_t *key, size_t n)
 		buf_put(out, nul + 1, n - plen - 1);
 }
 
-static int del_range(struct v2store *st, DB_TXN *txn, DBC *c, const struct buf *prefix)
+int v2_scan(DBC *c, const void *start, size_t slen, const void *prefix, size_t plen,
+            v2_scan_cb cb, void *arg)
 {
 	DBT k, d;
-	struct buf path;
-	struct v2_node node;
 	u_int32_t op = DB_SET_RANGE;
-	int rc = 0;
+	int rc;
 
-	buf_init(&path);
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
 	k.flags = DB_DBT_REALLOC;
 	d.flags = DB_DBT_REALLOC;
-	k.data = malloc(prefix->len ? prefix->len : 1);
+	k.data = malloc(slen ? slen : 1);
 	if (k.data == NULL)
 		return CE_NOMEM;
-	memcpy(k.data, prefix->data, prefix->len);
-	k.size = (u_int32_t)prefix->len;
+	memcpy(k.data, start, slen);
+	k.size = (u_int32_t)slen;
 	for (;;) {
 		rc = c->get(c, &k, &d, op);
 		op = DB_NEXT;
@@ -220,21 +218,53 @@ static int del_range(struct v2store *st, DB_TXN *txn, DBC *c, const struct buf *
 			rc = store_db_err(rc);
 			break;
 		}
-		if (k.size < prefix->len || memcmp(k.data, prefix->data, prefix->len) != 0)
+		if (plen && (k.size < plen || memcmp(k.data, prefix, plen) != 0))
 			break;
-		if ((rc = node_decode(&d, &node)) != 0)
-			break;
-		if (node.expire_ns != 0) {
-			child_path(&path, k.data, k.size);
-			if ((rc = expiry_put(st, txn, node.expire_ns, (const char *)path.data, path.len, 1)) != 0)
-				break;
-		}
-		if ((rc = store_db_err(c->del(c, 0))) != 0)
-			break;
+		rc = cb(arg, c, k.data, k.size, d.data, d.size);
+		if (rc != 0)
+			break; /* a positive stop value is returned as it is */
 	}
 	free(k.data);
 	free(d.data);
-	buf_close(&path);
+	return rc;
+}
+
+struct del_ctx {
+	struct v2store *st;
+	DB_TXN *txn;
+	struct buf path;
+};
+
+static int del_one(void *arg, DBC *c, const uint8_t *key, size_t klen, const uint8_t *data,
+                   size_t dlen)
+{
+	struct del_ctx *x = arg;
+	struct v2_node node;
+	DBT d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.data = (void *)data;
+	d.size = (u_int32_t)dlen;
+	if ((rc = node_decode(&d, &node)) != 0)
+		return rc;
+	if (node.expire_ns != 0) {
+		child_path(&x->path, key, klen);
+		if ((rc = expiry_put(x->st, x->txn, node.expire_ns, (const char *)x->path.data,
+		                     x->path.len, 1)) != 0)
+			return rc;
+	}
+	return store_db_err(c->del(c, 0));
+}
+
+static int del_range(struct v2store *st, DB_TXN *txn, DBC *c, const struct buf *prefix)
+{
+	struct del_ctx x = { st, txn, { 0 } };
+	int rc;
+
+	buf_init(&x.path);
+	rc = v2_scan(c, prefix->data, prefix->len, prefix->data, prefix->len, del_one, &x);
+	buf_close(&x.path);
 	return rc;
 }
 
@@ -304,54 +334,46 @@ int v2tree_first_expiry(struct v2store *st, DB_TXN *txn, int64_t *exp_ns)
 	return st->path2.oom ? CE_NOMEM : 0;
 }
 
+struct list_scan {
+	size_t plen;
+	v2tree_list_cb cb;
+	void *arg;
+};
+
+static int list_one(void *arg, DBC *c, const uint8_t *key, size_t klen, const uint8_t *data,
+                    size_t dlen)
+{
+	struct list_scan *x = arg;
+	struct v2_node node;
+	DBT d;
+	int rc;
+
+	(void)c;
+	memset(&d, 0, sizeof(d));
+	d.data = (void *)data;
+	d.size = (u_int32_t)dlen;
+	if ((rc = node_decode(&d, &node)) != 0)
+		return rc;
+	return x->cb(x->arg, (const char *)key + x->plen, klen - x->plen, &node);
+}
+
 int v2tree_list(struct v2store *st, DB_TXN *txn, const char *path, size_t n,
                 v2tree_list_cb cb, void *arg)
 {
 	struct buf prefix;
+	struct list_scan x;
 	DBC *c = NULL;
-	DBT k, d;
-	struct v2_node node;
-	u_int32_t op = DB_SET_RANGE;
 	int rc;
 
 	if ((rc = st->nodes->cursor(st->nodes, txn, &c, 0)) != 0)
 		return store_db_err(rc);
 	buf_init(&prefix);
 	range_prefix(&prefix, path, n, 0);
-	memset(&k, 0, sizeof(k));
-	memset(&d, 0, sizeof(d));
-	/* Own buffers: cb may list deeper directories meanwhile. */
-	k.flags = DB_DBT_REALLOC;
-	d.flags = DB_DBT_REALLOC;
-	k.data = malloc(prefix.len);
-	if (k.data == NULL || prefix.oom) {
-		rc = CE_NOMEM;
-		goto out;
-	}
-	memcpy(k.data, prefix.data, prefix.len);
-	k.size = (u_int32_t)prefix.len;
-	for (;;) {
-		rc = c->get(c, &k, &d, op);
-		op = DB_NEXT;
-		if (rc == DB_NOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc != 0) {
-			rc = store_db_err(rc);
-			break;
-		}
-		if (k.size < prefix.len || memcmp(k.data, prefix.data, prefix.len) != 0)
-			break;
-		if ((rc = node_decode(&d, &node)) != 0)
-			break;
-		rc = cb(arg, (const char *)k.data + prefix.len, k.size - prefix.len, &node);
-		if (rc != 0)
-			break;
-	}
-out:
-	free(k.data);
-	free(d.data);
+	x.plen = prefix.len;
+	x.cb = cb;
+	x.arg = arg;
+	rc = prefix.oom ? CE_NOMEM : v2_scan(c, prefix.data, prefix.len, prefix.data, prefix.len,
+	                                     list_one, &x);
 	c->close(c);
 	buf_close(&prefix);
 	return rc;
