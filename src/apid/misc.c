@@ -6,8 +6,10 @@
 #include "http/httpd.h"
 #include "ipc/worker.h"
 #include "raft/raft.h"
+#include "store/v2json.h"
 #include "store/v2store.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -56,22 +58,16 @@ static void send_json(struct hreq *req, int status, const char *ctype, json_t *o
 	free(s);
 }
 
-/* Go's time.Time JSON form: RFC 3339 with nanoseconds, trailing zeros cut. */
-static void rfc3339nano(uint64_t ns, char *out, size_t len)
+/* go_time: Go's time.Time text (RFC 3339, nanoseconds, trailing zeros
+ * cut), as the v2 store writes it, without the JSON quotes. */
+static void go_time(uint64_t ns, char *out, size_t len)
 {
-	time_t sec = (time_t)(ns / 1000000000u);
-	unsigned frac = (unsigned)(ns % 1000000000u);
-	struct tm tm;
-	char fs[16] = "";
+	struct buf b;
 
-	gmtime_r(&sec, &tm);
-	if (frac) {
-		snprintf(fs, sizeof(fs), ".%09u", frac);
-		for (size_t i = strlen(fs) - 1; fs[i] == '0'; i--)
-			fs[i] = '\0';
-	}
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fs);
+	buf_init(&b);
+	v2json_time(&b, (int64_t)ns);
+	snprintf(out, len, "%.*s", b.len >= 2 ? (int)b.len - 2 : 0, b.len >= 2 ? (const char *)b.data + 1 : "");
+	buf_close(&b);
 }
 
 /* Go's time.Duration String(), e.g. "8m24.116781939s". */
@@ -94,13 +90,6 @@ static void go_duration(uint64_t ns, char *out, size_t len)
 	if (h || m)
 		n += (size_t)snprintf(out + n, len - n, "%" PRIu64 "m", m);
 	snprintf(out + n, len - n, "%" PRIu64 "%ss", s, fs);
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void id_str(uint64_t id, char out[17])
@@ -202,13 +191,13 @@ static void serve_stats_self(struct apid *a, struct hreq *req)
 	struct shm_raft r;
 	char id[17], lid[17], start[64], lstart[64], up[64];
 	json_t *o = json_object(), *li = json_object();
-	uint64_t now = wall_ns();
+	uint64_t now = (uint64_t)clock_wall_ns();
 
 	shm_raft_read(a->w->shm, &r);
 	id_str(a->cluster.self_id, id);
 	id_str(r.leader_id, lid);
-	rfc3339nano(a->w->shm->hdr->start_time_ns, start, sizeof(start));
-	rfc3339nano(r.start_time_ns ? r.start_time_ns : a->w->shm->hdr->start_time_ns, lstart,
+	go_time(a->w->shm->hdr->start_time_ns, start, sizeof(start));
+	go_time(r.start_time_ns ? r.start_time_ns : a->w->shm->hdr->start_time_ns, lstart,
 		sizeof(lstart));
 	go_duration(now - (r.start_time_ns ? r.start_time_ns : a->w->shm->hdr->start_time_ns), up,
 		sizeof(up));

@@ -19,6 +19,7 @@
 #include "util/err.h"
 #include "util/goparse.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -46,13 +47,6 @@ struct keyreq {
 	int has_ttl;
 	uint64_t ttl;
 };
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int get_bool(const struct form *f, const char *key, int *out)
 {
@@ -239,7 +233,7 @@ static void serve_get(struct apid *a, struct hreq *req, const char *key, size_t 
 
 	memset(&res, 0, sizeof(res));
 	/* CE_AGAIN: this reader lost a deadlock against the writer; retry. */
-	while ((rc = v2store_get(a->v2, key, len, recursive, sorted, wall_ns(), &res)) == CE_AGAIN &&
+	while ((rc = v2store_get(a->v2, key, len, recursive, sorted, clock_wall_ns(), &res)) == CE_AGAIN &&
 		++tries < APID_READ_RETRIES)
 		;
 	if (rc != 0) {
@@ -283,7 +277,7 @@ static void propose(struct apid *a, struct hreq *req, const struct keyreq *k)
 	r.prev_exist = k->prev_exist;
 	r.has_prev_value = (uint8_t)k->has_prev_value;
 	r.prev_index = k->prev_index;
-	r.time_ns = wall_ns();
+	r.time_ns = clock_wall_ns();
 	r.expiration_ns = k->has_ttl ? r.time_ns + (int64_t)k->ttl * 1000000000 : 0;
 	r.path = k->key;
 	r.path_len = k->key_len;

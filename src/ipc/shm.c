@@ -2,6 +2,7 @@
 #include "config.h"
 #include "ipc/shm.h"
 #include "util/err.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -33,7 +34,6 @@ int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen)
 {
 	size_t size;
 	void *base;
-	struct timespec ts;
 
 	if (nslots == 0 || nslots > SHM_MAX_SLOTS)
 		return errf(err, errlen, CE_INVAL, "shm: bad slot count %u", nslots);
@@ -52,8 +52,7 @@ int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen)
 	s->hdr->store_off = s->hdr->raft_off + (uint32_t)align64(sizeof(struct shm_raft));
 	s->hdr->slots_off = s->hdr->store_off + (uint32_t)align64(sizeof(struct shm_store));
 	s->hdr->nslots = nslots;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->hdr->start_time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	s->hdr->start_time_ns = (uint64_t)clock_wall_ns();
 	s->size = size;
 	shm_map_regions(s, base);
 	return 0;

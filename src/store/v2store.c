@@ -11,6 +11,7 @@
 #include "store/v2json.h"
 #include "store/v2store_int.h"
 #include "util/err.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -130,14 +131,6 @@ static int is_readonly(const char *p, size_t n)
 static int is_internal_key(const char *p, size_t n)
 {
 	return !(n >= 2 && p[0] == '/' && p[1] == '1' && (n == 2 || p[2] == '/'));
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- open / free ---- */
@@ -808,7 +801,7 @@ int v2store_apply(struct v2store *st, DB_TXN *txn, const struct v2_req *req, str
 	a.txn = txn;
 	a.req = req;
 	a.res = res;
-	a.now = req->time_ns ? req->time_ns : realtime_ns();
+	a.now = req->time_ns ? req->time_ns : clock_wall_ns();
 	result_reset(res);
 	if ((rc = meta_get_v2(st->meta, txn, &a.m)) != 0)
 		return rc;

@@ -14,19 +14,13 @@
 #include "store/v2store.h"
 #include "store/v2query.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void propose_v2(struct stored *s, uint8_t kind, const struct v2_req *req)
 {
@@ -51,7 +45,7 @@ static void propose_put(struct stored *s, const char *path, const char *value)
 {
 	struct v2_req req;
 
-	stored_internal_put(&req, path, value, wall_ns());
+	stored_internal_put(&req, path, value, clock_wall_ns());
 	propose_v2(s, PROTO_PUBLISH, &req);
 }
 
@@ -79,7 +73,7 @@ static void publish(struct stored *s, const struct shm_raft *r)
 static void expire(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
 {
 	struct v2_req req;
-	int64_t now = wall_ns();
+	int64_t now = clock_wall_ns();
 	int64_t due;
 
 	if (r->leader_id != r->member_id || s->raft == NULL || now_ms < s->sync_pending_until_ms)

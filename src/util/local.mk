@@ -7,4 +7,5 @@ src_util_libutil_a_SOURCES = \
 	src/util/proctitle.c src/util/proctitle.h \
 	src/util/sha1.c src/util/sha1.h \
 	src/util/memberid.c src/util/memberid.h \
-	src/util/goparse.c src/util/goparse.h
+	src/util/goparse.c src/util/goparse.h \
+	src/util/clock.c src/util/clock.h
