@@ -211,6 +211,7 @@ int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uin
 	*req_id = ++a->next_req_id;
 	memset(&env, 0, sizeof(env));
 	env.kind = kind;
+	env.member = a->cluster.self_id;
 	env.origin = a->w->slot_index;
 	env.gen = a->w->gen;
 	env.req_id = *req_id;

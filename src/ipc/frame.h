@@ -27,7 +27,23 @@ enum ipc_type {
 	IPC_RESULT = 6,         /* store -> api: the outcome of one proposal */
 	IPC_EVENT = 7,          /* store -> api: one v2 watch event */
 	IPC_READ_INDEX = 8,     /* api -> raft: ask for a linearizable read index */
-	IPC_READ_INDEX_RESP = 9 /* raft -> api: u64 index (0 = failed) */
+	IPC_READ_INDEX_RESP = 9, /* raft -> api: u64 index (0 = failed) */
+	/* raft -> store: write a database snapshot file at the applied index
+	 * (no payload; the store answers when the current batch is done). */
+	IPC_SNAP_SAVE = 10,
+	/* store -> raft: u64 index, u64 term, then the membership at that
+	 * index as JSON (see proto.h "membership JSON"); the file is
+	 * <data-dir>/member/snap/<index as %016x>.snap.db. u64 index 0 and a
+	 * message instead of JSON: the snapshot failed. */
+	IPC_SNAP_SAVED = 11,
+	/* raft -> store: replace the database with the snapshot file at
+	 * u64 index, u64 term, then the file path; the store answers with
+	 * IPC_APPLIED once it is applied through index. */
+	IPC_RESTORE = 12,
+	/* api -> raft: a configuration change: the entry data as it goes in
+	 * the log: struct raft_conf_change (9 bytes), then a proto envelope
+	 * of kind PROTO_CONF whose body is the member JSON. */
+	IPC_PROPOSE_CONF = 13
 };
 
 struct ipc_hdr {

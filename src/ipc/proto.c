@@ -8,6 +8,7 @@ void proto_envelope_encode(struct buf *b, const struct proto_envelope *e)
 {
 	buf_put_u8(b, PROTO_VERSION);
 	buf_put_u8(b, e->kind);
+	buf_put_u64(b, e->member);
 	buf_put_u32(b, e->origin);
 	buf_put_u32(b, e->gen);
 	buf_put_u64(b, e->req_id);
@@ -18,10 +19,16 @@ int proto_envelope_decode(struct proto_envelope *e, const void *p, size_t n)
 {
 	struct rd r;
 
+	uint8_t version;
+
 	rd_init(&r, p, n);
-	if (rd_u8(&r) != PROTO_VERSION)
-		return r.err ? CE_CORRUPT : CE_VERSION;
+	version = rd_u8(&r);
+	if (r.err)
+		return CE_CORRUPT;
+	if (version != 1 && version != PROTO_VERSION)
+		return CE_VERSION;
 	e->kind = rd_u8(&r);
+	e->member = version >= 2 ? rd_u64(&r) : 0;
 	e->origin = rd_u32(&r);
 	e->gen = rd_u32(&r);
 	e->req_id = rd_u64(&r);

@@ -14,17 +14,28 @@
 
 #include "util/buf.h"
 
-#define PROTO_VERSION 1u
+/* Version 2 added the origin member id; version 1 envelopes (written by
+ * single-member cetcd) still decode, with member 0 = "this member". */
+#define PROTO_VERSION 2u
 #define PROTO_ORIGIN_NONE 0xffffffffu
 
 enum proto_kind {
 	PROTO_V2 = 1,       /* body: a v2_req (store/v2req.h) */
 	PROTO_PUBLISH = 2,  /* body: a v2_req for the cluster data under /0 */
-	PROTO_V2_SYNC = 3   /* body: a v2_req SYNC (TTL expiry) */
+	PROTO_V2_SYNC = 3,  /* body: a v2_req SYNC (TTL expiry) */
+	/* In a RAFT_ENTRY_CONF_CHANGE entry after the 9-byte raft_conf_change:
+	 * body is the member JSON, etcd's Member: {"id":"<hex>","name":"...",
+	 * "peerURLs":[...],"clientURLs":[...],"isLearner":true} (isLearner only
+	 * when true). The bootstrap entries carry origin PROTO_ORIGIN_NONE. */
+	PROTO_CONF = 4
 };
+
+/* Membership JSON (raft worker <-> storage worker, WAL snapshot records):
+ * {"members":[<member JSON>...],"removed":["<hex id>",...]} */
 
 struct proto_envelope {
 	uint8_t kind;
+	uint64_t member;  /* member whose api worker waits (0: this member) */
 	uint32_t origin; /* api worker slot, or PROTO_ORIGIN_NONE */
 	uint32_t gen;
 	uint64_t req_id;
@@ -32,7 +43,7 @@ struct proto_envelope {
 	size_t len;
 };
 
-#define PROTO_ENVELOPE_SIZE 18u
+#define PROTO_ENVELOPE_SIZE 26u
 
 void proto_envelope_encode(struct buf *b, const struct proto_envelope *e);
 /* proto_envelope_decode: 0 or CE_CORRUPT/CE_VERSION. */

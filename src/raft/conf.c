@@ -78,7 +78,7 @@ void raft_conf_change_encode(const struct raft_conf_change *cc, uint8_t out[RAFT
 int raft_conf_change_decode(struct raft_conf_change *cc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	if (len != RAFT_CONF_CHANGE_LEN || p == NULL || p[0] > RAFT_CONF_PROMOTE)
+	if (len < RAFT_CONF_CHANGE_LEN || p == NULL || p[0] > RAFT_CONF_UPDATE_NODE)
 		return CE_CORRUPT;
 	cc->type = p[0];
 	cc->node_id = le_get64(p + 1);
@@ -107,6 +107,10 @@ int raft_apply_conf_change(struct raft *r, const struct raft_conf_change *cc)
 		pr->voter = 1;
 		read_clear(r);
 		break;
+	case RAFT_CONF_UPDATE_NODE:
+		if (pr == NULL)
+			return CE_INVAL;
+		break; /* new peer URLs: the driver's business, not the core's */
 	case RAFT_CONF_REMOVE_NODE:
 		conf_remove(r, cc->node_id);
 		if (cc->node_id == r->id && r->role == RAFT_LEADER)

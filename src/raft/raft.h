@@ -160,13 +160,16 @@ enum raft_conf_change_type {
 	RAFT_CONF_REMOVE_NODE = 1,
 	RAFT_CONF_ADD_LEARNER = 2,
 	RAFT_CONF_PROMOTE = 3, /* learner becomes voter */
+	RAFT_CONF_UPDATE_NODE = 4, /* same membership, new peer URLs (context) */
 };
 
 struct raft_conf_change {
 	uint8_t type;
 	uint64_t node_id;
 };
-#define RAFT_CONF_CHANGE_LEN 9 /* u8 type, u64 node id, little endian */
+/* u8 type, u64 node id, little endian; an entry may carry more bytes after
+ * these (the driver's context, e.g. the member's URLs): decode ignores them. */
+#define RAFT_CONF_CHANGE_LEN 9
 
 struct raft;
 

@@ -29,6 +29,8 @@ static void queue_result(struct stored *s, const struct proto_envelope *env,
 
 	if (env->origin == PROTO_ORIGIN_NONE)
 		return;
+	if (env->member != 0 && env->member != s->cluster.self_id)
+		return; /* proposed on another member: its storage worker answers */
 	pr.http_status = (uint32_t)res->http_status;
 	pr.error_code = (uint32_t)res->error_code;
 	pr.etcd_index = res->etcd_index;

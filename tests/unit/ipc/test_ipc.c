@@ -38,13 +38,14 @@ END_TEST
 
 START_TEST(test_envelope_and_garbage)
 {
-	struct proto_envelope e = { PROTO_V2, 2, 5, 77, "body", 4 }, d;
+	struct proto_envelope e = { PROTO_V2, 0x1234, 2, 5, 77, "body", 4 }, d;
 	struct buf b;
 
 	buf_init(&b);
 	proto_envelope_encode(&b, &e);
 	ck_assert_int_eq(proto_envelope_decode(&d, b.data, b.len), 0);
 	ck_assert_uint_eq(d.kind, PROTO_V2);
+	ck_assert_uint_eq(d.member, 0x1234);
 	ck_assert_uint_eq(d.req_id, 77);
 	ck_assert_uint_eq(d.len, 4);
 	ck_assert_int_eq(memcmp(d.body, "body", 4), 0);
