@@ -22,15 +22,14 @@ static void on_stop(struct worker *w)
 int apid_main(struct worker *w)
 {
 	struct apid *a = &apid;
-	char err[1024] = "";
 	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->w = w;
 	w->user = a;
 	w->on_stop = on_stop;
-	if (cluster_from_config(&a->cluster, w->cfg, err, sizeof(err)) != 0) {
-		log_error("%s", err);
+	if (cluster_copy(&a->cluster, w->cluster) != 0) {
+		log_error("out of memory");
 		return WORKER_EXIT_FATAL;
 	}
 	if (apid_http_start(a) != 0 || apid_ipc_start(a) != 0)

@@ -173,6 +173,9 @@ int config_parse(struct cetcd_config *cfg, int argc, char **argv, char **envp, c
 /* config_close frees everything in cfg and zeroes it. Safe to call twice. */
 void config_close(struct cetcd_config *cfg);
 
+/* config_wal_dir: --wal-dir, or <data-dir>/member/wal. */
+void config_wal_dir(const struct cetcd_config *cfg, char *out, size_t len);
+
 /* config_print_help writes the usage text (every flag, its default, its
  * group as etcd groups them). config_print_version writes the version. */
 void config_print_help(FILE *f);

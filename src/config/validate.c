@@ -212,6 +212,14 @@ static int cluster_from_name(struct cetcd_config *c, char *err, size_t errlen)
 
 /* wal_exists: etcd skips the bootstrap checks when the member restarts
  * from an existing WAL (wal.Exist: the directory holds *.wal files). */
+void config_wal_dir(const struct cetcd_config *c, char *out, size_t len)
+{
+	if (c->wal_dir && c->wal_dir[0] != '\0')
+		snprintf(out, len, "%s", c->wal_dir);
+	else
+		snprintf(out, len, "%s/member/wal", c->data_dir);
+}
+
 static int wal_exists(const struct cetcd_config *c)
 {
 	char path[4096];
@@ -219,10 +227,7 @@ static int wal_exists(const struct cetcd_config *c)
 	DIR *d;
 	int found = 0;
 
-	if (c->wal_dir[0] != '\0')
-		snprintf(path, sizeof(path), "%s", c->wal_dir);
-	else
-		snprintf(path, sizeof(path), "%s/member/wal", c->data_dir);
+	config_wal_dir(c, path, sizeof(path));
 	d = opendir(path);
 	if (d == NULL)
 		return 0;

@@ -22,6 +22,8 @@ struct cetcd_config;
 #define WORKER_EXIT_FATAL 2
 #define WORKER_HEARTBEAT_MS 100
 
+struct cluster;
+
 struct worker {
 	const struct cetcd_config *cfg;
 	struct shm *shm;
@@ -36,6 +38,9 @@ struct worker {
 	void (*on_stop)(struct worker *w); /* SIGTERM: begin a graceful stop */
 	const int *client_fds; /* listening sockets the supervisor bound */
 	int nclient_fds;
+	const int *peer_fds;   /* peer listening sockets (raft worker) */
+	int npeer_fds;
+	const struct cluster *cluster; /* identity the supervisor resolved (copy it) */
 	void *user;
 };
 

@@ -27,8 +27,8 @@ int raftd_main(struct worker *w)
 	d->w = w;
 	w->on_stop = on_stop;
 	shm_writer_reset(&w->shm->raft->seq);
-	if (cluster_from_config(&d->cluster, w->cfg, err, sizeof(err)) != 0) {
-		log_error("%s", err);
+	if (cluster_copy(&d->cluster, w->cluster) != 0) {
+		log_error("out of memory");
 		return WORKER_EXIT_FATAL;
 	}
 	if (raftd_conns_listen(d) != 0)

@@ -31,16 +31,6 @@
 
 #include <event2/event.h>
 
-static void wal_dir_of(const struct raftd *d, char *out, size_t len)
-{
-	const struct cetcd_config *cfg = d->w->cfg;
-
-	if (cfg->wal_dir && cfg->wal_dir[0])
-		snprintf(out, len, "%s", cfg->wal_dir);
-	else
-		snprintf(out, len, "%s/member/wal", cfg->data_dir);
-}
-
 /* A brand-new member: write the bootstrap log etcd writes — one committed
  * configuration change per initial member, at term 1 — so the first user
  * write gets the same indexes as on etcd. */
@@ -282,7 +272,7 @@ int raftd_node_open(struct raftd *d, char *err, size_t errlen)
 	char dir[PATH_MAX];
 	int rc;
 
-	wal_dir_of(d, dir, sizeof(dir));
+	config_wal_dir(d->w->cfg, dir, sizeof(dir));
 	if (!wal_exists(dir) && (rc = bootstrap_wal(d, dir, err, errlen)) != 0)
 		return rc;
 	rc = wal_open(&d->wal, dir, &opts, &rec, err, errlen);

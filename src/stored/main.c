@@ -111,8 +111,8 @@ int stored_main(struct worker *w)
 	buf_init(&s->out.results);
 	buf_init(&s->out.events);
 	shm_writer_reset(&w->shm->store->seq);
-	if (cluster_from_config(&s->cluster, w->cfg, err, sizeof(err)) != 0) {
-		log_error("%s", err);
+	if (cluster_copy(&s->cluster, w->cluster) != 0) {
+		log_error("out of memory");
 		return WORKER_EXIT_FATAL;
 	}
 	if (open_db(s, err, sizeof(err)) != 0) {

@@ -75,6 +75,9 @@ static void child_run(struct children *cs, uint32_t i)
 	w.supervisor = cs->self;
 	w.client_fds = cs->client_fds;
 	w.nclient_fds = cs->nclient_fds;
+	w.peer_fds = cs->peer_fds;
+	w.npeer_fds = cs->npeer_fds;
+	w.cluster = cs->cluster;
 	if (worker_start(&w, cs->v[i].kind->title, cs->v[i].kind->log_role) != 0)
 		_exit(WORKER_EXIT_CRASH);
 	rc = cs->v[i].kind->main(&w);

@@ -37,6 +37,8 @@ struct child {
 	int collateral; /* killed by the supervisor because another worker died */
 };
 
+struct cluster;
+
 struct children {
 	struct child *v;
 	uint32_t n;
@@ -45,6 +47,9 @@ struct children {
 	pid_t self;
 	const int *client_fds; /* inherited by api workers */
 	int nclient_fds;
+	const int *peer_fds;   /* inherited by the raft worker */
+	int npeer_fds;
+	const struct cluster *cluster;
 };
 
 /* children_init lays out the slots: raft, storage, then napi api workers. */

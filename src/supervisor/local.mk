@@ -5,7 +5,8 @@ cetcd_SOURCES = src/supervisor/main.c \
 	src/supervisor/children.c src/supervisor/children.h \
 	src/supervisor/datadir.c src/supervisor/datadir.h \
 	src/supervisor/listen.c src/supervisor/listen.h \
-	src/supervisor/notify.c src/supervisor/notify.h
+	src/supervisor/notify.c src/supervisor/notify.h \
+	src/supervisor/ident.c src/supervisor/ident.h
 cetcd_LDADD = src/http/libhttp.a src/store/libstore.a src/raft/libraft.a src/wal/libwal.a \
-	src/config/libconfig.a src/cluster/libcluster.a src/ipc/libipc.a src/util/libutil.a \
+	src/cluster/libcluster.a src/config/libconfig.a src/ipc/libipc.a src/util/libutil.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(DB_LIBS)

@@ -14,6 +14,8 @@
 #include "supervisor/children.h"
 #include "supervisor/datadir.h"
 #include "supervisor/listen.h"
+#include "supervisor/ident.h"
+#include "cluster/cluster.h"
 #include "supervisor/notify.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -45,6 +47,9 @@ struct supervisor {
 	int notified_ready;
 	int client_fds[LISTEN_MAX_FDS];
 	int nclient_fds;
+	int peer_fds[LISTEN_MAX_FDS];
+	int npeer_fds;
+	struct cluster cluster;
 };
 
 static int write_pid_file(const char *path)
@@ -190,6 +195,18 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
+	s.npeer_fds = listen_urls(&s.cfg.listen_peer_urls, s.peer_fds, LISTEN_MAX_FDS, err,
+		sizeof(err));
+	if (s.npeer_fds < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (ident_resolve(&s.cluster, &s.cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	log_info("member %016llx of cluster %016llx%s", (unsigned long long)s.cluster.self_id,
+		(unsigned long long)s.cluster.cluster_id, s.cluster.join ? " (joining)" : "");
 	if (shm_create(&s.shm, 2 + (uint32_t)s.cfg.api_workers, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return 1;
@@ -212,6 +229,9 @@ int main(int argc, char **argv)
 	}
 	s.children.client_fds = s.client_fds;
 	s.children.nclient_fds = s.nclient_fds;
+	s.children.peer_fds = s.peer_fds;
+	s.children.npeer_fds = s.npeer_fds;
+	s.children.cluster = &s.cluster;
 	for (uint32_t i = 0; i < s.children.n; i++)
 		children_spawn(&s.children, i);
 	proctitle_set("cetcd: supervisor");

@@ -21,7 +21,8 @@
 	X(CE_CLOSED, -9, "closed")                                    \
 	X(CE_DB, -10, "database error")                               \
 	X(CE_VERSION, -11, "unsupported version")                     \
-	X(CE_LOCKED, -12, "locked by another process")
+	X(CE_LOCKED, -12, "locked by another process")                \
+	X(CE_GONE, -13, "permanently removed")
 
 enum ce_err {
 #define CE_ENUM(name, val, str) name = val,

@@ -152,10 +152,19 @@ static int replay_record(struct replay *rp, const struct segmap *m, const struct
 		rec->has_hardstate = 1;
 		return 0;
 	case WAL_REC_SNAPSHOT:
-		if (r->len != WAL_SNAPSHOT_LEN)
+		if (r->len < WAL_SNAPSHOT_LEN)
 			return corrupt(err, errlen, m, "bad snapshot record at offset %" PRIu64, off);
 		rec->snapshot.index = le_get64(r->payload);
 		rec->snapshot.term = le_get64(r->payload + 8);
+		if (r->len > WAL_SNAPSHOT_LEN) {
+			uint8_t *conf = malloc(r->len - WAL_SNAPSHOT_LEN);
+			if (conf == NULL)
+				return errf(err, errlen, CE_NOMEM, "out of memory");
+			memcpy(conf, r->payload + WAL_SNAPSHOT_LEN, r->len - WAL_SNAPSHOT_LEN);
+			free(rec->snapshot.conf);
+			rec->snapshot.conf = conf;
+			rec->snapshot.conf_len = r->len - WAL_SNAPSHOT_LEN;
+		}
 		rec->has_snapshot = 1;
 		entries_drop_upto(rec, rec->snapshot.index);
 		if (rec->snapshot.index > rp->last_index)

@@ -75,7 +75,8 @@ static int build_init(struct buf *b, uint64_t seq, uint64_t index, uint64_t memb
 	if (snap != NULL) {
 		le_put64(f, snap->index);
 		le_put64(f + 8, snap->term);
-		if ((rc = wal_rec_put(b, WAL_REC_SNAPSHOT, f, WAL_SNAPSHOT_LEN, NULL, 0)) != 0)
+		if ((rc = wal_rec_put(b, WAL_REC_SNAPSHOT, f, WAL_SNAPSHOT_LEN, snap->conf,
+			     snap->conf_len)) != 0)
 			return rc;
 	}
 	if (hs != NULL) {
@@ -146,6 +147,45 @@ int wal_exists(const char *dir)
 	close(dirfd);
 	free(segs);
 	return rc == 0 && n > 0;
+}
+
+int wal_read_ids(const char *dir, uint64_t *member_id, uint64_t *cluster_id, char *err,
+	size_t errlen)
+{
+	uint8_t head[512];
+	struct wal_seg *segs = NULL;
+	struct wal_rec r;
+	char name[WAL_SEG_NAME_MAX];
+	const char *why = "";
+	size_t n = 0;
+	ssize_t got;
+	int dirfd, fd, rc;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errf(err, errlen, CE_NOTFOUND, "open wal %s: %s", dir, strerror(errno));
+	rc = wal_seg_list(dirfd, 0, &segs, &n, err, errlen);
+	if (rc != 0 || n == 0) {
+		close(dirfd);
+		free(segs);
+		return rc != 0 ? rc : errf(err, errlen, CE_NOTFOUND, "no wal segment in %s", dir);
+	}
+	wal_seg_name(name, segs[0].seq, segs[0].index);
+	free(segs);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	close(dirfd);
+	if (fd < 0)
+		return errf(err, errlen, CE_IO, "open wal segment %s: %s", name, strerror(errno));
+	got = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (got <= 0 || wal_rec_decode(head, (size_t)got, 0, &r, &why) != WAL_REC_OK ||
+		r.type != WAL_REC_SEGHDR ||
+		wal_rec_decode(head, (size_t)got, r.total, &r, &why) != WAL_REC_OK ||
+		r.type != WAL_REC_METADATA || r.len < WAL_METADATA_FIXED)
+		return errf(err, errlen, CE_CORRUPT, "wal segment %s: bad header %s", name, why);
+	*member_id = le_get64(r.payload);
+	*cluster_id = le_get64(r.payload + 8);
+	return 0;
 }
 
 int wal_create(const char *dir, const struct wal_opts *opts, uint64_t member_id,
@@ -242,6 +282,14 @@ static int adopt_state(struct wal *w, const struct wal_recovered *rec)
 	w->hs = rec->hardstate;
 	w->has_snap = rec->has_snapshot;
 	w->snap = rec->snapshot;
+	w->snap.conf = NULL;
+	w->snap.conf_len = 0;
+	if (rec->snapshot.conf_len > 0) {
+		if ((w->snap.conf = malloc(rec->snapshot.conf_len)) == NULL)
+			return CE_NOMEM;
+		memcpy(w->snap.conf, rec->snapshot.conf, rec->snapshot.conf_len);
+		w->snap.conf_len = rec->snapshot.conf_len;
+	}
 	w->last_index = rec->last_index;
 	return 0;
 }
@@ -441,12 +489,27 @@ int wal_append_hardstate(struct wal *w, uint64_t term, uint64_t vote, uint64_t c
 
 int wal_append_snapshot(struct wal *w, uint64_t index, uint64_t term)
 {
+	return wal_append_snapshot_conf(w, index, term, NULL, 0);
+}
+
+int wal_append_snapshot_conf(struct wal *w, uint64_t index, uint64_t term,
+	const void *conf, size_t conf_len)
+{
 	uint8_t f[WAL_SNAPSHOT_LEN];
 	int rc;
 
+	if (conf_len > 0) {
+		uint8_t *copy = malloc(conf_len);
+		if (copy == NULL)
+			return set_failed(w, CE_NOMEM, "out of memory");
+		memcpy(copy, conf, conf_len);
+		free(w->snap.conf);
+		w->snap.conf = copy;
+		w->snap.conf_len = conf_len;
+	}
 	le_put64(f, index);
 	le_put64(f + 8, term);
-	if ((rc = append_rec(w, WAL_REC_SNAPSHOT, f, sizeof(f), NULL, 0)) != 0)
+	if ((rc = append_rec(w, WAL_REC_SNAPSHOT, f, sizeof(f), w->snap.conf, w->snap.conf_len)) != 0)
 		return rc;
 	w->has_snap = 1;
 	w->snap.index = index;
@@ -532,6 +595,7 @@ void wal_close(struct wal *w)
 	buf_close(&w->pending);
 	free(w->segs);
 	free(w->meta);
+	free(w->snap.conf);
 	free(w);
 }
 
@@ -541,5 +605,6 @@ void wal_recovered_close(struct wal_recovered *rec)
 		free(rec->entries[i].data);
 	free(rec->entries);
 	free(rec->meta);
+	free(rec->snapshot.conf);
 	memset(rec, 0, sizeof(*rec));
 }

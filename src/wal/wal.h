@@ -50,6 +50,8 @@ struct wal_hardstate {
 struct wal_snapshot {
 	uint64_t index; /* state up to here lives in a snapshot elsewhere */
 	uint64_t term;
+	uint8_t *conf;  /* the caller's bytes recorded with it (membership), or NULL */
+	size_t conf_len;
 };
 
 /* What wal_open replays. Caller-owned: wal_open fills it, the caller frees
@@ -106,6 +108,12 @@ int wal_create(const char *dir, const struct wal_opts *opts, uint64_t member_id,
 /* wal_exists returns 1 if dir holds at least one segment file, else 0. */
 int wal_exists(const char *dir);
 
+/* wal_read_ids reads the member and cluster ids from the first segment's
+ * metadata without replaying the log (the supervisor's identity check).
+ * 0, CE_NOTFOUND (no segment) or CE_CORRUPT/CE_IO with a message. */
+int wal_read_ids(const char *dir, uint64_t *member_id, uint64_t *cluster_id, char *err,
+	size_t errlen);
+
 /* wal_open recovers the log in dir into *rec (see struct wal_recovered and
  * README "Recovery") and returns a writer positioned after the last good
  * record. A torn tail is cut and reported in rec; anything else wrong is
@@ -128,6 +136,11 @@ int wal_append_hardstate(struct wal *w, uint64_t term, uint64_t vote, uint64_t c
  * replay drops entries at or below it. Append it before entries that
  * follow a snapshot installed beyond the current last index. */
 int wal_append_snapshot(struct wal *w, uint64_t index, uint64_t term);
+/* wal_append_snapshot_conf also records conf (copied): the raft worker's
+ * membership as of index, which replay gives back in rec->snapshot.conf.
+ * A marker without conf keeps the previous marker's conf. */
+int wal_append_snapshot_conf(struct wal *w, uint64_t index, uint64_t term,
+	const void *conf, size_t conf_len);
 
 /* wal_sync writes every pending record and makes it durable with one
  * fdatasync. A no-op (no syscall) when nothing was appended since the last

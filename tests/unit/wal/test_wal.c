@@ -365,6 +365,35 @@ START_TEST(test_snapshot_marker)
 }
 END_TEST
 
+/* The membership recorded with a snapshot marker survives reopen, a later
+ * marker without conf, segment cuts and the release of old segments. */
+START_TEST(test_snapshot_conf)
+{
+	struct wal_recovered rec;
+	uint8_t data[256] = { 0 };
+	struct wal *w;
+
+	ck_assert_int_eq(wal_create(dir, &small, 1, 1, NULL, 0, err, sizeof(err)), 0);
+	w = reopen(&rec, &small);
+	wal_recovered_close(&rec);
+	for (uint64_t i = 1; i <= 10; i++)
+		ck_assert_int_eq(wal_append_entry(w, i, 1, 0, NULL, 0), 0);
+	ck_assert_int_eq(wal_append_snapshot_conf(w, 5, 1, "{\"m\":1}", 7), 0);
+	ck_assert_int_eq(wal_append_snapshot(w, 8, 1), 0);
+	for (uint64_t i = 11; i <= 2000; i++)
+		ck_assert_int_eq(wal_append_entry(w, i, 1, 0, data, sizeof(data)), 0);
+	ck_assert_int_eq(wal_sync(w), 0);
+	ck_assert_int_eq(wal_release_before(w, 1900), 0);
+	wal_close(w);
+	w = reopen(&rec, &small);
+	ck_assert_uint_eq(rec.snapshot.index, 8);
+	ck_assert_uint_eq(rec.snapshot.conf_len, 7);
+	ck_assert_int_eq(memcmp(rec.snapshot.conf, "{\"m\":1}", 7), 0);
+	wal_close(w);
+	wal_recovered_close(&rec);
+}
+END_TEST
+
 START_TEST(test_release_before)
 {
 	char names[T_MAX_SEGS][64];
@@ -434,6 +463,7 @@ Suite *suite_wal(void)
 	tcase_add_test(tc, test_overwrite);
 	tcase_add_test(tc, test_overwrite_across_segments);
 	tcase_add_test(tc, test_snapshot_marker);
+	tcase_add_test(tc, test_snapshot_conf);
 	tcase_add_test(tc, test_release_before);
 	suite_add_tcase(s, tc);
 	return s;
