@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x43455443u /* "CETC" */
-#define SHM_LAYOUT_VERSION 1u
+#define SHM_LAYOUT_VERSION 2u
 #define SHM_MAX_SLOTS 72u
 
 enum worker_role { ROLE_NONE = 0, ROLE_RAFT, ROLE_STORE, ROLE_API, ROLE_PROXY };
@@ -49,6 +49,15 @@ struct shm_header {
 };
 _Static_assert(sizeof(struct shm_header) == 40, "shm_header layout");
 
+/* What the leader knows of one follower (/v2/stats/leader). */
+#define SHM_MAX_PEER_STATS 16
+struct shm_peer_stat {
+	uint64_t id;
+	uint64_t successes, fails;
+	uint64_t lat_cur_ns, lat_avg_ns, lat_min_ns, lat_max_ns, lat_stddev_ns;
+};
+_Static_assert(sizeof(struct shm_peer_stat) == 64, "shm_peer_stat layout");
+
 struct shm_raft {
 	uint32_t seq; /* seqlock: odd while being written */
 	uint32_t role; /* 0 follower, 1 candidate, 2 leader, 3 pre-candidate */
@@ -63,8 +72,14 @@ struct shm_raft {
 	uint64_t wal_fsyncs;
 	uint64_t wal_fsync_ns;
 	uint64_t start_time_ns; /* when the current leader term began here */
+	uint64_t recv_appends;  /* append requests received (follower) */
+	uint64_t sent_appends;  /* append requests sent (leader) */
+	uint64_t proposals_pending; /* held for a leader or in flight */
+	uint32_t npeers;
+	uint32_t pad;
+	struct shm_peer_stat peers[SHM_MAX_PEER_STATS];
 };
-_Static_assert(sizeof(struct shm_raft) == 96, "shm_raft layout");
+_Static_assert(sizeof(struct shm_raft) == 128 + 64 * SHM_MAX_PEER_STATS, "shm_raft layout");
 
 struct shm_store {
 	uint32_t seq;

@@ -20,6 +20,8 @@ struct cetcd_config;
 #define WORKER_EXIT_OK 0
 #define WORKER_EXIT_CRASH 1
 #define WORKER_EXIT_FATAL 2
+/* This member was removed from the cluster: the daemon stops, exit 0. */
+#define WORKER_EXIT_REMOVED 3
 #define WORKER_HEARTBEAT_MS 100
 
 struct cluster;

@@ -26,34 +26,6 @@ struct peer_info {
 	uint32_t slot;
 };
 
-static void send_err(struct ipc_conn *c, const struct ipc_hdr *h, int code, const char *msg)
-{
-	uint8_t fixed[4];
-
-	le_put32(fixed, (uint32_t)-code);
-	ipc_conn_send(c, IPC_PROPOSE_ERR, h->req_id, h->origin, h->gen, fixed, 4, msg, strlen(msg));
-}
-
-static void on_propose(struct raftd *d, struct ipc_conn *c, const struct ipc_hdr *h,
-	const uint8_t *p)
-{
-	uint64_t index;
-	int rc = raft_propose(d->raft, RAFT_ENTRY_NORMAL, p, h->len, &index);
-
-	if (rc == CE_AGAIN && raft_leader(d->raft) == raft_id(d->raft)) {
-		/* Called between ready and advance cannot happen here (the
-		 * ready runs from its own event); treat as a transient. */
-		send_err(c, h, rc, "etcdserver: request timed out");
-		return;
-	}
-	if (rc != 0) {
-		send_err(c, h, rc, raft_leader(d->raft) == RAFT_NONE ? "etcdserver: no leader" :
-			"etcdserver: not leader");
-		return;
-	}
-	raftd_schedule_ready(d);
-}
-
 static void on_read_index(struct raftd *d, struct ipc_conn *c, const struct ipc_hdr *h)
 {
 	uint8_t zero[8] = { 0 };
@@ -112,6 +84,8 @@ static void on_hello(struct peer_info *pi, struct ipc_conn *c, const uint8_t *p,
 			ipc_conn_free(d->store);
 		d->store = c;
 		d->store_sent = hello.applied;
+		d->restore_index = 0;
+		d->snap_saving = 0;
 		log_info("storage worker connected at applied index %llu",
 			(unsigned long long)hello.applied);
 		raftd_store_progress(d, hello.applied, hello.durable);
@@ -133,7 +107,16 @@ static void on_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p
 		on_hello(pi, c, p, h->len);
 		break;
 	case IPC_PROPOSE:
-		on_propose(d, c, h, p);
+		raftd_submit(d, RAFT_ENTRY_NORMAL, p, h->len, d->cluster.self_id, h->req_id, h->origin,
+			h->gen);
+		break;
+	case IPC_PROPOSE_CONF:
+		raftd_submit(d, RAFT_ENTRY_CONF_CHANGE, p, h->len, d->cluster.self_id, h->req_id,
+			h->origin, h->gen);
+		break;
+	case IPC_SNAP_SAVED:
+		if (c == d->store)
+			raftd_snap_saved(d, p, h->len);
 		break;
 	case IPC_READ_INDEX:
 		on_read_index(d, c, h);

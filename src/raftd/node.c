@@ -48,6 +48,21 @@ static int bootstrap_wal(struct raftd *d, const char *dir, char *err, size_t err
 	if (rc != 0)
 		return rc;
 	wal_recovered_close(&rec);
+	if (d->cluster.join) {
+		/* Joining a running cluster: the leader sends the log (or a
+		 * snapshot); record who the members are meanwhile. */
+		char *conf = cluster_members_json(&d->cluster);
+		rc = conf ? wal_append_snapshot_conf(wal, 0, 0, conf, strlen(conf)) : CE_NOMEM;
+		free(conf);
+		if (rc == 0)
+			rc = wal_sync(wal);
+		wal_close(wal);
+		if (rc != 0)
+			return errf(err, errlen, rc, "bootstrap wal %s: %s", dir, ce_strerror(rc));
+		log_info("joining cluster %016llx as member %016llx",
+			(unsigned long long)d->cluster.cluster_id, (unsigned long long)d->cluster.self_id);
+		return 0;
+	}
 	for (size_t i = 0; i < d->cluster.n; i++) {
 		struct raft_conf_change cc = { RAFT_CONF_ADD_NODE, d->cluster.v[i].id };
 		uint8_t raw[RAFT_CONF_CHANGE_LEN];
@@ -87,14 +102,31 @@ static void publish_status(struct raftd *d)
 	s->last_index = raft_last_index(d->raft);
 	s->wal_fsyncs = ws.fsyncs;
 	s->wal_fsync_ns = ws.fsync_ns;
+	raftd_stats_publish(d);
 	shm_write_end(&s->seq);
+	if (leader != d->last_leader) {
+		if (leader != RAFT_NONE)
+			log_info("leader is %016llx at term %llu", (unsigned long long)leader,
+				(unsigned long long)raft_term(d->raft));
+		else
+			log_info("no leader at term %llu", (unsigned long long)raft_term(d->raft));
+	}
 	d->last_leader = leader;
+	if (d->stopping && leader != d->cluster.self_id && leader != RAFT_NONE)
+		event_base_loopexit(d->w->base, NULL); /* leadership handed over */
+	if (leader != RAFT_NONE && d->held != NULL)
+		raftd_flush_held(d);
 }
 
 static int persist(struct raftd *d, const struct raft_ready *rd)
 {
 	int rc = 0;
 
+	if (rd->snapshot != NULL) {
+		const char *conf = d->snap_rx_conf;
+		rc = wal_append_snapshot_conf(d->wal, rd->snapshot->index, rd->snapshot->term, conf,
+			conf ? strlen(conf) : 0);
+	}
 	for (size_t i = 0; i < rd->nentries && rc == 0; i++) {
 		const struct raft_entry *e = &rd->entries[i];
 		rc = wal_append_entry(d->wal, e->index, e->term, e->type, e->data, e->len);
@@ -106,15 +138,58 @@ static int persist(struct raftd *d, const struct raft_ready *rd)
 	return rc;
 }
 
+static void exit_removed(evutil_socket_t fd, short what, void *arg)
+{
+	log_error("the member has been permanently removed from the cluster; the data-dir used by "
+		"this member must be removed");
+	exit(WORKER_EXIT_REMOVED);
+}
+
+/* Committed configuration changes update the core and the member table
+ * (peer connections follow); the storage worker records them under /0. */
 static void apply_conf_changes(struct raftd *d, const struct raft_ready *rd)
 {
+	int changed = 0;
+
 	for (size_t i = 0; i < rd->ncommitted; i++) {
 		const struct raft_entry *e = &rd->committed[i];
 		struct raft_conf_change cc;
-		if (e->type != RAFT_ENTRY_CONF_CHANGE)
+		struct proto_envelope env;
+		const char *ctx = NULL;
+		size_t ctxlen = 0;
+
+		if (e->type != RAFT_ENTRY_CONF_CHANGE || raft_conf_change_decode(&cc, e->data, e->len) != 0)
 			continue;
-		if (raft_conf_change_decode(&cc, e->data, e->len) == 0)
-			raft_apply_conf_change(d->raft, &cc);
+		if (e->len > RAFT_CONF_CHANGE_LEN &&
+			proto_envelope_decode(&env, (const uint8_t *)e->data + RAFT_CONF_CHANGE_LEN,
+				e->len - RAFT_CONF_CHANGE_LEN) == 0 && env.kind == PROTO_CONF) {
+			ctx = env.body;
+			ctxlen = env.len;
+		}
+		raft_apply_conf_change(d->raft, &cc);
+		changed |= cluster_apply_conf(&d->cluster, cc.type, cc.node_id, ctx, ctxlen);
+		if (cc.type == RAFT_CONF_REMOVE_NODE && cc.node_id == d->cluster.self_id && !d->removed) {
+			struct timeval tv = { 0, 500000 }; /* let the answer and the commit get out */
+			d->removed = 1;
+			d->exit_ev = evtimer_new(d->w->base, exit_removed, d);
+			evtimer_add(d->exit_ev, &tv);
+		}
+	}
+	if (changed)
+		raftd_peers_sync(d);
+}
+
+static void after_advance(struct raftd *d)
+{
+	for (uint32_t i = 0; i < d->nunreachable; i++)
+		raft_report_unreachable(d->raft, d->unreachable[i]);
+	d->nunreachable = 0;
+	/* A lone voter need not wait an election timeout. */
+	if (!d->lone_started && raft_leader(d->raft) == RAFT_NONE && raft_is_voter(d->raft, raft_id(d->raft))) {
+		uint64_t v[2];
+		d->lone_started = 1;
+		if (raft_voters(d->raft, v, 2) == 1)
+			raft_campaign(d->raft);
 	}
 }
 
@@ -135,12 +210,14 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 			log_error("wal write failed: %s; exiting", ce_strerror(rc));
 			exit(WORKER_EXIT_CRASH);
 		}
-		/* Peers arrive with the clustering work; a single member
-		 * sends nothing. */
+		raftd_peers_send_msgs(d, rd.msgs, rd.nmsgs);
 		apply_conf_changes(d, &rd);
 		if (rd.nreads)
 			raftd_answer_reads(d, rd.reads, rd.nreads);
+		if (rd.snapshot)
+			raftd_snap_installed(d, &rd);
 		raft_advance(d->raft, &rd);
+		after_advance(d);
 		raftd_pump_store(d);
 	}
 	publish_status(d);
@@ -158,6 +235,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct raftd *d = arg;
 
 	raft_tick(d->raft);
+	if (d->held != NULL)
+		raftd_flush_held(d);
 	if (raft_has_ready(d->raft))
 		raftd_schedule_ready(d);
 }
@@ -168,15 +247,16 @@ void raftd_pump_store(struct raftd *d)
 
 	if (d->store == NULL)
 		return;
+	if (d->store_sent < d->compacted) {
+		raftd_snap_restore_store(d);
+		return;
+	}
 	while (d->store_sent < commit && ipc_conn_backlog(d->store) < RAFTD_STORE_BACKLOG) {
 		const struct raft_entry *e = raft_entry_at(d->raft, d->store_sent + 1);
 		struct proto_apply a;
 		uint8_t fixed[PROTO_APPLY_FIXED];
 
 		if (e == NULL) {
-			/* The storage worker is behind our compacted log: that
-			 * needs a database snapshot, which only a peer can lack
-			 * (our own store never loses what it made durable). */
 			log_error("storage worker needs entry %llu, compacted away",
 				(unsigned long long)(d->store_sent + 1));
 			exit(WORKER_EXIT_CRASH);
@@ -195,7 +275,10 @@ void raftd_store_progress(struct raftd *d, uint64_t applied, uint64_t durable)
 {
 	uint64_t upto;
 
+	if (applied > d->store_sent)
+		d->store_sent = applied; /* a snapshot was loaded */
 	raftd_pump_store(d);
+	raftd_snap_maybe_save(d, applied);
 	/* Entries the database has made durable are not needed for recovery;
 	 * keep a tail in memory for peers that lag a little. */
 	if (durable <= RAFTD_KEEP_ENTRIES || durable - RAFTD_KEEP_ENTRIES <= d->compacted)
@@ -204,10 +287,16 @@ void raftd_store_progress(struct raftd *d, uint64_t applied, uint64_t durable)
 	const struct raft_entry *e = raft_entry_at(d->raft, upto);
 	if (e == NULL)
 		return;
-	if (wal_append_snapshot(d->wal, upto, e->term) != 0 || wal_sync(d->wal) != 0)
-		return;
+	{
+		char *conf = cluster_members_json(&d->cluster);
+		int rc = wal_append_snapshot_conf(d->wal, upto, e->term, conf, conf ? strlen(conf) : 0);
+		free(conf);
+		if (rc != 0 || wal_sync(d->wal) != 0)
+			return;
+	}
 	if (raft_compact(d->raft, upto) == 0) {
 		d->compacted = upto;
+		d->compacted_term = e->term;
 		wal_release_before(d->wal, upto);
 		malloc_trim(0); /* give the compacted entries' memory back */
 	}
@@ -216,19 +305,37 @@ void raftd_store_progress(struct raftd *d, uint64_t applied, uint64_t durable)
 static int open_core(struct raftd *d, struct wal_recovered *rec, char *err, size_t errlen)
 {
 	const struct cetcd_config *cfg = d->w->cfg;
-	uint64_t peers[CLUSTER_MAX_MEMBERS];
+	uint64_t voters[CLUSTER_MAX_MEMBERS], learners[CLUSTER_MAX_MEMBERS];
 	struct raft_config rc;
 	struct raft_hard_state hs;
 	struct raft_entry *ents;
 	struct raft_snapshot_meta snap;
-	int r;
+	int r, have_snap = rec->has_snapshot;
 
-	for (size_t i = 0; i < d->cluster.n; i++)
-		peers[i] = d->cluster.v[i].id;
+	/* Membership: the snapshot marker's, else the log's configuration
+	 * changes replayed from an empty set (etcd's RestartNode). Markers
+	 * written by a single-member cetcd carry none: the flags' table. */
+	if (rec->has_snapshot && rec->snapshot.conf_len > 0 &&
+		cluster_members_load(&d->cluster, (const char *)rec->snapshot.conf,
+			rec->snapshot.conf_len) != 0)
+		return errf(err, errlen, CE_CORRUPT, "wal: bad membership in the snapshot record");
+	memset(&snap, 0, sizeof(snap));
+	if (rec->has_snapshot) {
+		for (size_t i = 0; i < d->cluster.n; i++) {
+			if (d->cluster.v[i].learner)
+				learners[snap.nlearners++] = d->cluster.v[i].id;
+			else
+				voters[snap.nvoters++] = d->cluster.v[i].id;
+		}
+	}
+	snap.index = rec->snapshot.index;
+	snap.term = rec->snapshot.term;
+	snap.voters = voters;
+	snap.learners = learners;
 	memset(&rc, 0, sizeof(rc));
 	rc.id = d->cluster.self_id;
-	rc.peers = peers;
-	rc.npeers = d->cluster.n;
+	rc.peers = voters;
+	rc.npeers = 0;
 	rc.heartbeat_tick = 1;
 	rc.election_tick = (int)(cfg->election_timeout_ms / (cfg->heartbeat_interval_ms ? cfg->heartbeat_interval_ms : 100));
 	if (rc.election_tick <= rc.heartbeat_tick)
@@ -251,15 +358,11 @@ static int open_core(struct raftd *d, struct wal_recovered *rec, char *err, size
 		ents[i].data = (void *)rec->entries[i].data;
 		ents[i].len = rec->entries[i].len;
 	}
-	memset(&snap, 0, sizeof(snap));
-	snap.index = rec->snapshot.index;
-	snap.term = rec->snapshot.term;
-	snap.voters = peers;
-	snap.nvoters = d->cluster.n;
 	r = raft_new(&d->raft, &rc, rec->has_hardstate ? &hs : NULL, ents, rec->n_entries,
-		rec->has_snapshot ? &snap : NULL, err, errlen);
+		have_snap ? &snap : NULL, err, errlen);
 	free(ents);
 	d->compacted = rec->snapshot.index;
+	d->compacted_term = rec->snapshot.term;
 	return r;
 }
 
@@ -297,14 +400,14 @@ int raftd_node_open(struct raftd *d, char *err, size_t errlen)
 	tick.tv_sec = (time_t)(cfg->heartbeat_interval_ms / 1000);
 	tick.tv_usec = (suseconds_t)((cfg->heartbeat_interval_ms % 1000) * 1000);
 	event_add(d->tick_ev, &tick);
-	if (d->cluster.n == 1)
-		raft_campaign(d->raft); /* a lone member need not wait a timeout */
 	raftd_schedule_ready(d);
 	return 0;
 }
 
 void raftd_node_close(struct raftd *d)
 {
+	if (d->exit_ev)
+		event_free(d->exit_ev);
 	if (d->tick_ev)
 		event_free(d->tick_ev);
 	if (d->ready_ev)

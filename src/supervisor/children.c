@@ -154,6 +154,10 @@ int children_reaped(struct children *cs, pid_t pid, int status, int stopping)
 		c->exited_fatal = 1;
 		return 1;
 	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_REMOVED) {
+		log_warn("this member was removed from the cluster; stopping cetcd");
+		return 2;
+	}
 	if (stopping)
 		return 0;
 	if (c->kind->role == ROLE_STORE)

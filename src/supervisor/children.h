@@ -61,8 +61,9 @@ void children_close(struct children *cs);
 int children_spawn(struct children *cs, uint32_t i);
 
 /* children_reaped handles a child that exited: returns 1 if it exited with
- * WORKER_EXIT_FATAL (the daemon must stop), else schedules its restart
- * unless `stopping`. */
+ * WORKER_EXIT_FATAL (the daemon must stop with exit 2), 2 if with
+ * WORKER_EXIT_REMOVED (stop with exit 0), else schedules its restart
+ * unless `stopping` and returns 0. */
 int children_reaped(struct children *cs, pid_t pid, int status, int stopping);
 
 /* children_tick restarts due children and kills hung ones. */

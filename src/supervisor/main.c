@@ -110,8 +110,9 @@ static void reap(struct supervisor *s)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (children_reaped(&s->children, pid, status, s->stopping))
-			begin_stop(s, WORKER_EXIT_FATAL);
+		int r = children_reaped(&s->children, pid, status, s->stopping);
+		if (r != 0 && !s->stopping)
+			begin_stop(s, r == 1 ? WORKER_EXIT_FATAL : 0);
 	}
 }
 
