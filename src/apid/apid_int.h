@@ -26,7 +26,7 @@ struct proto_event;
 /* Attempts of a read that lost a deadlock against the writer. */
 #define APID_READ_RETRIES 10
 
-enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY };
+enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS };
 
 /* A request waiting for the cluster: a proposal's result, or a read index. */
 struct pending {
@@ -117,5 +117,18 @@ char *url_unescape_path(const char *s, size_t n, char *err, size_t errlen);
 
 /* misc.c */
 void misc_handle(struct apid *a, struct hreq *req, const char *path);
+/* apid_only answers 405 with Allow unless the method is one of methods. */
+int apid_only(struct hreq *req, int methods, const char *allow);
+struct json_t;
+/* apid_send_json sends o (consumed), with a newline after it if asked. */
+void apid_send_json(struct hreq *req, int status, const char *ctype, struct json_t *o, int newline);
+
+/* members.c: /v2/members and /v2/machines from the store's /0/members */
+void members_handle(struct apid *a, struct hreq *req, const char *rest);
+void members_machines(struct apid *a, struct hreq *req);
+void members_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
+void members_on_error(struct apid *a, struct pending *p, int code, const char *msg);
+int apid_propose_conf(struct apid *a, const void *cc, size_t cclen, const char *member_json,
+	uint64_t *req_id);
 
 #endif

@@ -88,8 +88,12 @@ static void on_result(struct apid *a, const struct ipc_hdr *h, const uint8_t *p)
 
 	if (pd == NULL)
 		return; /* timed out already */
-	if (proto_result_decode(&r, p, h->len) == 0 && pd->req)
-		v2keys_on_result(a, pd, &r);
+	if (proto_result_decode(&r, p, h->len) == 0 && pd->req) {
+		if (pd->kind == PENDING_MEMBERS)
+			members_on_result(a, pd, &r);
+		else
+			v2keys_on_result(a, pd, &r);
+	}
 	pending_free(pd);
 }
 
@@ -135,7 +139,12 @@ static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t 
 		v2keys_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
 		return;
 	}
-	if (pd->req) {
+	if (pd->req && pd->kind == PENDING_MEMBERS) {
+		char msg[256];
+		size_t n = h->len > 4 ? h->len - 4 : 0;
+		snprintf(msg, sizeof(msg), "%.*s", (int)n, (const char *)p + 4);
+		members_on_error(a, pd, h->len >= 4 ? -(int)le_get32(p) : CE_AGAIN, msg);
+	} else if (pd->req) {
 		char cause[256];
 		size_t n = h->len > 4 ? h->len - 4 : 0;
 		snprintf(cause, sizeof(cause), "%.*s", (int)n, (const char *)p + 4);

@@ -1,5 +1,6 @@
-/* misc.c - the small endpoints: /version, /health, /metrics, /v2/machines,
- * /v2/members, /v2/stats/{self,store,leader}, and Go's 404 for the rest. */
+/* misc.c - the small endpoints: /version, /health, /metrics,
+ * /v2/stats/{self,store,leader}, and Go's 404 for the rest (members.c has
+ * /v2/members and /v2/machines). */
 #include "config.h"
 #include "apid/apid_int.h"
 #include "config/cfg.h"
@@ -26,7 +27,7 @@ static void not_found(struct hreq *req)
 	http_send_text(req, 404, "404 page not found\n");
 }
 
-static int only(struct hreq *req, int methods, const char *allow)
+int apid_only(struct hreq *req, int methods, const char *allow)
 {
 	if (hreq_method(req) & methods)
 		return 1;
@@ -36,8 +37,7 @@ static int only(struct hreq *req, int methods, const char *allow)
 	return 0;
 }
 
-static void send_json(struct hreq *req, int status, const char *ctype, json_t *o,
-	int newline)
+void apid_send_json(struct hreq *req, int status, const char *ctype, json_t *o, int newline)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -103,7 +103,7 @@ static void serve_version(struct hreq *req)
 
 	json_object_set_new(o, "etcdserver", json_string(CETCD_COMPAT_SERVER_VERSION));
 	json_object_set_new(o, "etcdcluster", json_string(CETCD_COMPAT_CLUSTER_VERSION));
-	send_json(req, 200, "application/json", o, 0);
+	apid_send_json(req, 200, "application/json", o, 0);
 }
 
 static void serve_health(struct apid *a, struct hreq *req)
@@ -116,74 +116,6 @@ static void serve_health(struct apid *a, struct hreq *req)
 		__atomic_load_n(&a->w->shm->store->serving, __ATOMIC_ACQUIRE);
 	http_send(req, ok ? 200 : 503, "text/plain; charset=utf-8",
 		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", ok ? 17 : 18);
-}
-
-static void serve_machines(struct apid *a, struct hreq *req)
-{
-	struct buf b;
-
-	buf_init(&b);
-	for (size_t i = 0; i < a->cluster.n; i++) {
-		for (size_t j = 0; j < a->cluster.v[i].nclient; j++) {
-			if (b.len)
-				buf_put(&b, ", ", 2);
-			buf_put(&b, a->cluster.v[i].client_urls[j], strlen(a->cluster.v[i].client_urls[j]));
-		}
-	}
-	http_send(req, 200, "text/plain; charset=utf-8", b.data, b.len);
-	buf_close(&b);
-}
-
-static json_t *member_json(const struct member *m)
-{
-	char id[17];
-	json_t *o = json_object(), *p = json_array(), *c = json_array();
-
-	id_str(m->id, id);
-	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "name", json_string(m->name));
-	for (size_t i = 0; i < m->npeer; i++)
-		json_array_append_new(p, json_string(m->peer_urls[i]));
-	for (size_t i = 0; i < m->nclient; i++)
-		json_array_append_new(c, json_string(m->client_urls[i]));
-	json_object_set_new(o, "peerURLs", p);
-	json_object_set_new(o, "clientURLs", c);
-	return o;
-}
-
-static void serve_members(struct apid *a, struct hreq *req, const char *rest)
-{
-	char cid[17];
-	struct shm_raft r;
-
-	if (!only(req, H_GET, "GET,POST,DELETE,PUT"))
-		return;
-	id_str(a->cluster.cluster_id, cid);
-	hreq_add_header(req, "X-Etcd-Cluster-Id", cid);
-	if (*rest == '\0') {
-		json_t *arr = json_array(), *o = json_object();
-		for (size_t i = 0; i < a->cluster.n; i++)
-			json_array_append_new(arr, member_json(&a->cluster.v[i]));
-		json_object_set_new(o, "members", arr);
-		send_json(req, 200, "application/json", o, 1);
-		return;
-	}
-	if (strcmp(rest, "leader") == 0) {
-		shm_raft_read(a->w->shm, &r);
-		for (size_t i = 0; i < a->cluster.n; i++) {
-			if (a->cluster.v[i].id == r.leader_id) {
-				send_json(req, 200, "application/json", member_json(&a->cluster.v[i]), 1);
-				return;
-			}
-		}
-		json_t *e = json_object();
-		json_object_set_new(e, "message", json_string("During election"));
-		send_json(req, 503, "application/json", e, 0);
-		return;
-	}
-	json_t *e = json_object();
-	json_object_set_new(e, "message", json_string("Not found"));
-	send_json(req, 404, "application/json", e, 0);
 }
 
 static void serve_stats_self(struct apid *a, struct hreq *req)
@@ -211,9 +143,9 @@ static void serve_stats_self(struct apid *a, struct hreq *req)
 	json_object_set_new(li, "uptime", json_string(up));
 	json_object_set_new(li, "startTime", json_string(lstart));
 	json_object_set_new(o, "leaderInfo", li);
-	json_object_set_new(o, "recvAppendRequestCnt", json_integer(0));
-	json_object_set_new(o, "sendAppendRequestCnt", json_integer(0));
-	send_json(req, 200, "application/json", o, 0);
+	json_object_set_new(o, "recvAppendRequestCnt", json_integer((json_int_t)r.recv_appends));
+	json_object_set_new(o, "sendAppendRequestCnt", json_integer((json_int_t)r.sent_appends));
+	apid_send_json(req, 200, "application/json", o, 0);
 }
 
 static uint64_t sum_counter(struct apid *a, enum worker_counter c)
@@ -238,7 +170,7 @@ static void serve_stats_store(struct apid *a, struct hreq *req)
 		json_decref(w);
 	}
 	json_object_set_new(o, "watchers", json_integer((json_int_t)sum_counter(a, WC_WATCHERS)));
-	send_json(req, 200, "application/json", o, 0);
+	apid_send_json(req, 200, "application/json", o, 0);
 }
 
 static void serve_stats_leader(struct apid *a, struct hreq *req)
@@ -250,13 +182,29 @@ static void serve_stats_leader(struct apid *a, struct hreq *req)
 	shm_raft_read(a->w->shm, &r);
 	if (r.leader_id != a->cluster.self_id) {
 		json_object_set_new(o, "message", json_string("not current leader"));
-		send_json(req, 403, "application/json", o, 0);
+		apid_send_json(req, 403, "application/json", o, 0);
 		return;
 	}
 	id_str(r.leader_id, id);
 	json_object_set_new(o, "leader", json_string(id));
-	json_object_set_new(o, "followers", json_object());
-	send_json(req, 200, "application/json", o, 0);
+	json_t *fs = json_object();
+	for (uint32_t i = 0; i < r.npeers && i < SHM_MAX_PEER_STATS; i++) {
+		const struct shm_peer_stat *ps = &r.peers[i];
+		json_t *f = json_object(), *lat = json_object(), *cnt = json_object();
+		json_object_set_new(lat, "current", json_real((double)ps->lat_cur_ns / 1e6));
+		json_object_set_new(lat, "average", json_real((double)ps->lat_avg_ns / 1e6));
+		json_object_set_new(lat, "standardDeviation", json_real((double)ps->lat_stddev_ns / 1e6));
+		json_object_set_new(lat, "minimum", json_real((double)ps->lat_min_ns / 1e6));
+		json_object_set_new(lat, "maximum", json_real((double)ps->lat_max_ns / 1e6));
+		json_object_set_new(cnt, "fail", json_integer((json_int_t)ps->fails));
+		json_object_set_new(cnt, "success", json_integer((json_int_t)ps->successes));
+		json_object_set_new(f, "latency", lat);
+		json_object_set_new(f, "counts", cnt);
+		id_str(ps->id, id);
+		json_object_set_new(fs, id, f);
+	}
+	json_object_set_new(o, "followers", fs);
+	apid_send_json(req, 200, "application/json", o, 0);
 }
 
 /* bufprintf appends printf output to b. */
@@ -328,25 +276,25 @@ void misc_handle(struct apid *a, struct hreq *req, const char *path)
 	int v2 = a->w->cfg->enable_v2;
 
 	if (strcmp(path, "/version") == 0) {
-		if (only(req, H_GET, "GET"))
+		if (apid_only(req, H_GET, "GET"))
 			serve_version(req);
 	} else if (strcmp(path, "/health") == 0) {
-		if (only(req, H_GET, "GET"))
+		if (apid_only(req, H_GET, "GET"))
 			serve_health(a, req);
 	}
 	else if (strcmp(path, "/metrics") == 0)
 		serve_metrics(a, req);
-	else if (v2 && strcmp(path, "/v2/machines") == 0 && only(req, H_GET | H_HEAD, "GET,HEAD"))
-		serve_machines(a, req);
+	else if (v2 && strcmp(path, "/v2/machines") == 0 && apid_only(req, H_GET | H_HEAD, "GET,HEAD"))
+		members_machines(a, req);
 	else if (v2 && strcmp(path, "/v2/members") == 0)
-		serve_members(a, req, "");
+		members_handle(a, req, "");
 	else if (v2 && strncmp(path, "/v2/members/", 12) == 0)
-		serve_members(a, req, path + 12);
-	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && only(req, H_GET, "GET"))
+		members_handle(a, req, path + 12);
+	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && apid_only(req, H_GET, "GET"))
 		serve_stats_self(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && only(req, H_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && apid_only(req, H_GET, "GET"))
 		serve_stats_store(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && only(req, H_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && apid_only(req, H_GET, "GET"))
 		serve_stats_leader(a, req);
 	else if (v2 && (strcmp(path, "/v2/machines") == 0 || strncmp(path, "/v2/stats/", 10) == 0))
 		; /* only() answered 405 */

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "apid/apid_int.h"
 #include "ipc/worker.h"
+#include "util/err.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,9 @@ void pending_free(struct pending *p)
 
 static void expire(struct apid *a, struct pending *p)
 {
-	if (p->req) {
+	if (p->req && p->kind == PENDING_MEMBERS) {
+		members_on_error(a, p, CE_AGAIN, "etcdserver: request timed out");
+	} else if (p->req) {
 		if (p->kind == PENDING_V2_WRITE)
 			worker_count(a->w, WC_PROPOSALS_FAILED, 1);
 		http_v2_error(a, p->req, 300, "etcdserver: request timed out", 0);

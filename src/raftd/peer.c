@@ -440,10 +440,17 @@ static void on_peer_msg(struct raftd *d, const struct peer_in *pi, const uint8_t
 	raftd_schedule_ready(d);
 }
 
-static void on_frame(struct peer_in *pi, const struct ipc_hdr *h, const uint8_t *p)
+/* on_frame handles one frame; -1 when the connection was refused. */
+static int on_frame(struct peer_in *pi, const struct ipc_hdr *h, const uint8_t *p)
 {
 	struct raftd *d = pi->d;
 
+	/* A member removed while connected learns it from its next message. */
+	if (cluster_is_removed(&d->cluster, pi->pre.from)) {
+		log_warn("refusing messages from removed member %016" PRIx64, pi->pre.from);
+		refuse(pi, CE_GONE, "the member has been permanently removed from the cluster");
+		return -1;
+	}
 	switch (h->type) {
 	case PEER_MSG:
 		on_peer_msg(d, pi, p, h->len);
@@ -460,6 +467,7 @@ static void on_frame(struct peer_in *pi, const struct ipc_hdr *h, const uint8_t 
 		log_warn("peer %016" PRIx64 ": unexpected frame type %u", pi->pre.from, h->type);
 		break;
 	}
+	return 0;
 }
 
 static void in_read_cb(struct bufferevent *bev, void *arg)
@@ -514,7 +522,8 @@ static void in_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, IPC_HDR_SIZE);
 		p = evbuffer_pullup(in, h.len);
-		on_frame(pi, &h, p);
+		if (on_frame(pi, &h, p) != 0)
+			return;
 		evbuffer_drain(in, h.len);
 	}
 }

@@ -902,8 +902,24 @@ static int list_cb(void *arg, const char *name, size_t name_len, const struct v2
 	return lc->out->oom ? CE_NOMEM : rc;
 }
 
+static int get_at(struct v2store *st, const char *path, size_t len, int internal, int recursive,
+	int64_t now_ns, struct v2_result *res);
+
 int v2store_get(struct v2store *st, const char *path, size_t len, int recursive, int sorted,
                 int64_t now_ns, struct v2_result *res)
+{
+	(void)sorted; /* listings are always in key order, which sorted asks for */
+	return get_at(st, path, len, 0, recursive, now_ns, res);
+}
+
+int v2store_get_internal(struct v2store *st, const char *path, int recursive, int64_t now_ns,
+	struct v2_result *res)
+{
+	return get_at(st, path, strlen(path), 1, recursive, now_ns, res);
+}
+
+static int get_at(struct v2store *st, const char *path, size_t len, int internal, int recursive,
+	int64_t now_ns, struct v2_result *res)
 {
 	DB_TXN *txn = NULL;
 	struct meta_v2 m;
@@ -912,11 +928,15 @@ int v2store_get(struct v2store *st, const char *path, size_t len, int recursive,
 	struct list_ctx lc;
 	int rc;
 
-	(void)sorted; /* listings are always in key order, which sorted asks for */
 	result_reset(res);
 	if ((rc = snap_begin(st, &txn)) != 0)
 		return rc;
-	v2_path_user(&st->path, path, len);
+	if (internal) {
+		st->path.len = 0;
+		buf_put(&st->path, path, len);
+	} else {
+		v2_path_user(&st->path, path, len);
+	}
 	rc = internal_get(st, txn, (const char *)st->path.data, st->path.len, &n);
 	/* The index is read after the node, so it is never older than the
 	 * node's modifiedIndex. */
@@ -1035,4 +1055,21 @@ int v2store_applied_index(struct v2store *st, DB_TXN *txn, uint64_t *out)
 int v2store_set_applied(struct v2store *st, DB_TXN *txn, uint64_t index)
 {
 	return meta_set_applied(st->meta, txn, index);
+}
+
+int v2store_applied_term(struct v2store *st, DB_TXN *txn, uint64_t *out)
+{
+	DB_TXN *own = NULL;
+	int rc;
+
+	if (txn != NULL)
+		return meta_get_applied_term(st->meta, txn, out);
+	if ((rc = snap_begin(st, &own)) != 0)
+		return rc;
+	return snap_end(own, meta_get_applied_term(st->meta, own, out));
+}
+
+int v2store_set_applied_term(struct v2store *st, DB_TXN *txn, uint64_t term)
+{
+	return meta_set_applied_term(st->meta, txn, term);
 }

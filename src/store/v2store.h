@@ -79,6 +79,11 @@ int v2store_apply(struct v2store *st, DB_TXN *txn, const struct v2_req *req, str
 int v2store_get(struct v2store *st, const char *path, size_t len, int recursive, int sorted,
                 int64_t now_ns, struct v2_result *res);
 
+/* v2store_get_internal is v2store_get of a store path as it is ("/0/..."),
+ * for the cluster data the api workers serve (/v2/members). */
+int v2store_get_internal(struct v2store *st, const char *path, int recursive, int64_t now_ns,
+	struct v2_result *res);
+
 /* v2store_watch_lookup finds the first history event at index >= since
  * that a watch on the user key would see (etcd's EventHistory.scan). found
  * = 0 if there is none yet (the caller then waits for live events);
@@ -102,5 +107,8 @@ int v2store_write_stats(struct v2store *st, json_t **out);
  * batch txn. */
 int v2store_applied_index(struct v2store *st, DB_TXN *txn, uint64_t *out);
 int v2store_set_applied(struct v2store *st, DB_TXN *txn, uint64_t index);
+/* The same for the term of the applied entry (0 if never recorded). */
+int v2store_applied_term(struct v2store *st, DB_TXN *txn, uint64_t *out);
+int v2store_set_applied_term(struct v2store *st, DB_TXN *txn, uint64_t term);
 
 #endif
