@@ -18,6 +18,7 @@
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "raft/raft.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wal/wal.h"
@@ -366,6 +367,64 @@ static int open_core(struct raftd *d, struct wal_recovered *rec, char *err, size
 	return r;
 }
 
+/* --force-new-cluster (etcd's forceNewCluster): keep the data, drop the
+ * uncommitted tail, and commit locally one removal per other member, so
+ * this member restarts as a one-member cluster with everything it had
+ * committed. Idempotent: a second run finds nobody left to remove. */
+static int force_new_cluster(struct raftd *d, struct wal_recovered *rec, char *err, size_t errlen)
+{
+	struct cluster c;
+	uint64_t index = rec->hardstate.commit, term = rec->hardstate.term;
+	int rc = 0, n = 0;
+
+	if (cluster_copy(&c, &d->cluster) != 0)
+		return errf(err, errlen, CE_NOMEM, "out of memory");
+	if (rec->has_snapshot && rec->snapshot.conf_len > 0)
+		cluster_members_load(&c, (const char *)rec->snapshot.conf, rec->snapshot.conf_len);
+	for (size_t i = 0; i < rec->n_entries && rec->entries[i].index <= index; i++) {
+		const struct wal_entry *e = &rec->entries[i];
+		struct raft_conf_change cc;
+		struct proto_envelope env;
+		if (e->type != RAFT_ENTRY_CONF_CHANGE || raft_conf_change_decode(&cc, e->data, e->len) != 0)
+			continue;
+		if (e->len > RAFT_CONF_CHANGE_LEN && proto_envelope_decode(&env, e->data + RAFT_CONF_CHANGE_LEN,
+			e->len - RAFT_CONF_CHANGE_LEN) == 0)
+			cluster_apply_conf(&c, cc.type, cc.node_id, env.body, env.len);
+		else
+			cluster_apply_conf(&c, cc.type, cc.node_id, NULL, 0);
+	}
+	for (size_t i = 0; i < c.n && rc == 0; i++) {
+		struct raft_conf_change cc = { RAFT_CONF_REMOVE_NODE, c.v[i].id };
+		struct proto_envelope env;
+		struct buf b;
+		char *json;
+
+		if (c.v[i].id == d->cluster.self_id)
+			continue;
+		json = cluster_member_json(&c.v[i]);
+		memset(&env, 0, sizeof(env));
+		env.kind = PROTO_CONF;
+		env.origin = PROTO_ORIGIN_NONE;
+		env.body = json;
+		env.len = json ? strlen(json) : 0;
+		buf_init(&b);
+		buf_put(&b, "\0\0\0\0\0\0\0\0\0", RAFT_CONF_CHANGE_LEN);
+		raft_conf_change_encode(&cc, b.data);
+		proto_envelope_encode(&b, &env);
+		rc = wal_append_entry(d->wal, ++index, term, RAFT_ENTRY_CONF_CHANGE, b.data, b.len);
+		buf_close(&b);
+		free(json);
+		n++;
+		log_warn("force-new-cluster: removing member %016llx", (unsigned long long)cc.node_id);
+	}
+	cluster_close(&c);
+	if (rc == 0 && n > 0 && (rc = wal_append_hardstate(d->wal, term, rec->hardstate.vote, index)) == 0)
+		rc = wal_sync(d->wal);
+	if (rc != 0)
+		return errf(err, errlen, rc, "force-new-cluster: %s", ce_strerror(rc));
+	return n;
+}
+
 int raftd_node_open(struct raftd *d, char *err, size_t errlen)
 {
 	const struct cetcd_config *cfg = d->w->cfg;
@@ -381,6 +440,16 @@ int raftd_node_open(struct raftd *d, char *err, size_t errlen)
 	rc = wal_open(&d->wal, dir, &opts, &rec, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (cfg->force_new_cluster && (rc = force_new_cluster(d, &rec, err, errlen)) != 0) {
+		/* Read back what we wrote, as a restart would. */
+		wal_recovered_close(&rec);
+		wal_close(d->wal);
+		d->wal = NULL;
+		if (rc < 0)
+			return rc;
+		if ((rc = wal_open(&d->wal, dir, &opts, &rec, err, errlen)) != 0)
+			return rc;
+	}
 	if (rec.torn)
 		log_warn("wal: truncated a torn tail of %llu bytes at offset %llu",
 			(unsigned long long)rec.torn_bytes, (unsigned long long)rec.torn_offset);
