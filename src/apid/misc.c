@@ -253,8 +253,11 @@ static void serve_metrics(struct apid *a, struct hreq *req)
 	metric(b, "etcd_debugging_store_watchers", "gauge", "Count of currently active watchers.", sum_counter(a, WC_WATCHERS));
 	metric(b, "etcd_http_requests_total", "counter", "Client HTTP requests served by api workers.", sum_counter(a, WC_HTTP_REQUESTS));
 	bufprintf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
-		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"
-		"etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n");
+	for (int i = 0; i < 14; i++)
+		bufprintf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			0.001 * (double)(1u << i), r.wal_fsync_buckets[i]);
+	bufprintf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 		"etcd_disk_wal_fsync_duration_seconds_sum %.9f\n"
 		"etcd_disk_wal_fsync_duration_seconds_count %" PRIu64 "\n",
 		r.wal_fsyncs, (double)r.wal_fsync_ns / 1e9, r.wal_fsyncs);

@@ -75,11 +75,12 @@ struct shm_raft {
 	uint64_t recv_appends;  /* append requests received (follower) */
 	uint64_t sent_appends;  /* append requests sent (leader) */
 	uint64_t proposals_pending; /* held for a leader or in flight */
+	uint64_t wal_fsync_buckets[14]; /* cumulative: <= 1ms, 2ms, ... 8.192s */
 	uint32_t npeers;
 	uint32_t pad;
 	struct shm_peer_stat peers[SHM_MAX_PEER_STATS];
 };
-_Static_assert(sizeof(struct shm_raft) == 128 + 64 * SHM_MAX_PEER_STATS, "shm_raft layout");
+_Static_assert(sizeof(struct shm_raft) == 128 + 14 * 8 + 64 * SHM_MAX_PEER_STATS, "shm_raft layout");
 
 struct shm_store {
 	uint32_t seq;

@@ -103,6 +103,7 @@ static void publish_status(struct raftd *d)
 	s->last_index = raft_last_index(d->raft);
 	s->wal_fsyncs = ws.fsyncs;
 	s->wal_fsync_ns = ws.fsync_ns;
+	memcpy(s->wal_fsync_buckets, ws.fsync_buckets, sizeof(s->wal_fsync_buckets));
 	raftd_stats_publish(d);
 	shm_write_end(&s->seq);
 	if (leader != d->last_leader) {

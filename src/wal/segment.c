@@ -185,9 +185,14 @@ int wal_timed_sync(int fd, int datasync, struct wal_stats *stats)
 		return -errno;
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (stats != NULL) {
+		uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
+			      (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+		uint64_t bound = 1000000; /* 1 ms, doubling: etcd's buckets */
 		stats->fsyncs++;
-		stats->fsync_ns += (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u +
-				   (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+		stats->fsync_ns += ns;
+		for (int i = 0; i < WAL_FSYNC_BUCKETS; i++, bound *= 2)
+			if (ns <= bound)
+				stats->fsync_buckets[i]++;
 	}
 	return 0;
 }

@@ -86,10 +86,13 @@ struct wal_recovered {
 	size_t segments; /* how many segment files were read */
 };
 
-/* Counters for /metrics. */
+/* Counters for /metrics. fsync_buckets[i] counts syncs that took at most
+ * 2^i ms (cumulative, as a Prometheus histogram: 1 ms .. 8.192 s). */
+#define WAL_FSYNC_BUCKETS 14
 struct wal_stats {
 	uint64_t fsyncs;        /* fsync/fdatasync calls on segment files */
 	uint64_t fsync_ns;      /* their cumulative duration */
+	uint64_t fsync_buckets[WAL_FSYNC_BUCKETS];
 	uint64_t bytes_written; /* record bytes written to segment files */
 	uint64_t records;       /* records appended */
 	uint64_t segments_created;
