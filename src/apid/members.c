@@ -140,13 +140,13 @@ static json_t *member_obj(const struct member *m)
 	return o;
 }
 
-/* etcd's httptypes.HTTPError: {"message":"..."} and a newline. */
+/* etcd's httptypes.HTTPError: {"message":"..."} (json.Marshal: no newline). */
 static void http_error(struct hreq *req, int status, const char *msg)
 {
 	json_t *e = json_object();
 
 	json_object_set_new(e, "message", json_string(msg));
-	apid_send_json(req, status, "application/json", e, 1);
+	apid_send_json(req, status, "application/json", e, 0);
 }
 
 static int cmp_str(const void *x, const void *y)

@@ -114,8 +114,10 @@ static void serve_health(struct apid *a, struct hreq *req)
 	shm_raft_read(a->w->shm, &r);
 	ok = r.leader_id != RAFT_NONE && apid_db_ready(a) &&
 		__atomic_load_n(&a->w->shm->store->serving, __ATOMIC_ACQUIRE);
+	if (!ok) /* Go's http.Error: nosniff and a newline */
+		hreq_add_header(req, "X-Content-Type-Options", "nosniff");
 	http_send(req, ok ? 200 : 503, "text/plain; charset=utf-8",
-		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}", ok ? 17 : 18);
+		ok ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}\n", ok ? 17 : 19);
 }
 
 static void serve_stats_self(struct apid *a, struct hreq *req)

@@ -166,6 +166,17 @@ static int check_conf(struct raftd *d, const uint8_t *data, size_t len, const ch
 	}
 }
 
+/* How long a proposal waits for a leader: long enough to ride out an
+ * election, short enough that a write the client was told timed out (the
+ * api worker answers after APID_REQUEST_TIMEOUT_MS) is not applied much
+ * later when a lost quorum comes back — etcd drops such proposals. */
+static uint64_t held_ms(const struct raftd *d)
+{
+	uint64_t ms = 3 * d->w->cfg->election_timeout_ms;
+
+	return ms < RAFTD_HELD_MS ? ms : RAFTD_HELD_MS;
+}
+
 static void hold(struct raftd *d, uint8_t type, const void *data, size_t len, uint64_t from,
 	uint64_t req_id, uint32_t origin, uint32_t gen)
 {
@@ -181,7 +192,7 @@ static void hold(struct raftd *d, uint8_t type, const void *data, size_t len, ui
 	h->req_id = req_id;
 	h->origin = origin;
 	h->gen = gen;
-	h->expires_ms = shm_now_ms() + RAFTD_HELD_MS;
+	h->expires_ms = shm_now_ms() + held_ms(d);
 	h->len = len;
 	memcpy(h->data, data, len);
 	if (d->held == NULL)

@@ -24,7 +24,7 @@ struct worker;
 #define RAFTD_MAX_PEER_LISTENERS 16
 /* Proposals held while no leader is known, and for how long. */
 #define RAFTD_MAX_HELD 8192u
-#define RAFTD_HELD_MS 10000u
+#define RAFTD_HELD_MS 5000u
 
 struct bufferevent;
 struct evbuffer;
