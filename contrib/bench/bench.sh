@@ -20,6 +20,9 @@
 #   BENCH_VALUE_SIZE   PUT value size in bytes (default 256)
 #   BENCH_PORT_BASE    etcd uses BASE+0/+1, cetcd BASE+10/+11 (default 42379)
 #   BENCH_KEEP=1       keep the temp dir (data dirs, server logs, wrk output)
+#
+# Helpers shared with bench-cluster.sh (three-member clusters, failover)
+# are in common.sh, which must stay next to this script.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,86 +36,18 @@ PORT_BASE=${BENCH_PORT_BASE:-42379}
 KEEP=${BENCH_KEEP:-0}
 CMDLINE="$0 $*"
 
-die() { echo "bench.sh: $*" >&2; exit 1; }
-note() { echo "bench.sh: $*" >&2; }
+PROG=bench.sh
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$HERE/common.sh"
 
-for tool in wrk curl ps awk; do
-	command -v "$tool" >/dev/null || die "$tool is required"
-done
+need_tools wrk curl ps awk
 [ -x "$ETCD_BIN" ] || die "reference etcd not found at $ETCD_BIN (set ETCD_BIN)"
 [ -x "$CETCD_BIN" ] || die "cetcd not found at $CETCD_BIN (set CETCD_BIN)"
-CETCD_BIN=$(cd "$(dirname "$CETCD_BIN")" && pwd)/$(basename "$CETCD_BIN")
+CETCD_BIN=$(abs_bin "$CETCD_BIN")
 [ "$THREADS" -le "$CONNS" ] || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cetcd-bench.XXXXXX")
-declare -A PID=()
-
-# descendants PID: PID and every process below it, from one ps snapshot.
-descendants() {
-	ps -e -o pid=,ppid= | awk -v root="$1" '
-		{ parent[$1] = $2; pids[NR] = $1 }
-		END {
-			keep[root] = 1; changed = 1
-			while (changed) {
-				changed = 0
-				for (i in pids) {
-					p = pids[i]
-					if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
-				}
-			}
-			for (p in keep) print p
-		}'
-}
-
-# pss_tree PID: summed PSS in KiB of PID and its descendants. Summed RSS
-# counts a page shared by several processes of the tree (cetcd's database
-# cache, mapped by its storage and api workers) once per process; PSS
-# splits each shared page among the processes that map it, so the sum is
-# the memory the tree holds together.
-pss_tree() {
-	local pids
-	pids=$(descendants "$1" | tr '\n' ' ')
-	for p in $pids; do
-		awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || :
-	done | awk '{ s += $1 } END { print s + 0 }'
-}
-
-# rss_tree PID: summed RSS in KiB of PID and its descendants.
-rss_tree() {
-	local pids
-	pids=$(descendants "$1" | paste -sd, -)
-	ps -o rss= -p "$pids" | awk '{ s += $1 } END { print s + 0 }'
-}
-
-# Stop what we started: TERM each server (cetcd's supervisor stops its
-# workers), wait up to 10 s, then KILL whatever of its tree is left.
-cleanup() {
-	local rc=$? name pids _
-	trap - EXIT INT TERM
-	for name in "${!PID[@]}"; do
-		pids=$(descendants "${PID[$name]}")
-		# a server paused by the measurement loop must run to stop
-		# shellcheck disable=SC2086 # a list of pids
-		kill -CONT $pids 2>/dev/null || :
-		kill -TERM "${PID[$name]}" 2>/dev/null || :
-		for _ in $(seq 1 100); do
-			kill -0 "${PID[$name]}" 2>/dev/null || break
-			sleep 0.1
-		done
-		# shellcheck disable=SC2086 # a list of pids
-		kill -KILL $pids 2>/dev/null || :
-		wait "${PID[$name]}" 2>/dev/null || :
-	done
-	if [ "$KEEP" = 1 ] || [ "$rc" -ne 0 ]; then
-		note "kept $WORK (server logs, data dirs, wrk output)"
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # start NAME BIN PORT: start a one-member cluster with client port PORT and
 # peer port PORT+1, with etcd's own flags (cetcd accepts the same).
@@ -146,23 +81,7 @@ ready() {
 load() {
 	local name=$1 port=$2 phase=$3 secs=$4 script=$5
 	shift 5
-	wrk -t "$THREADS" -c "$CONNS" -d "${secs}s" --latency -s "$HERE/$script" \
-		"http://127.0.0.1:$port" -- "$@" >"$WORK/$name/$phase.wrk" 2>&1 ||
-		die "wrk failed against $name; see $WORK/$name/$phase.wrk"
-}
-
-# wrk_rps FILE / wrk_p99_ms FILE / wrk_errors FILE: figures from wrk output.
-wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
-wrk_p99_ms() {
-	awk '$1 == "99%" {
-		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-		f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
-		printf "%.2f\n", v * f }' "$1"
-}
-wrk_errors() {
-	awk '/Non-2xx or 3xx responses:/ { e += $NF }
-	     /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
-	     END { print e + 0 }' "$1"
+	run_wrk "$WORK/$name/$phase.wrk" "$secs" "http://127.0.0.1:$port" "$script" "$@"
 }
 
 ETCD_PORT=$PORT_BASE
@@ -191,14 +110,6 @@ for name in etcd cetcd; do
 	note "$name idle: $(descendants "${PID[$name]}" | wc -l) process(es), ${IDLE_RSS[$name]} KiB RSS"
 done
 
-# signal_tree SIG NAME: send SIG to every process of server NAME.
-signal_tree() {
-	local p
-	for p in $(descendants "${PID[$2]}"); do
-		kill "-$1" "$p" 2>/dev/null || :
-	done
-}
-
 # While one server is measured the other is stopped (SIGSTOP), so work it
 # does in the background after its own load (etcd's garbage collection
 # and compaction, cetcd's checkpoints) cannot take the shared CPUs from
@@ -208,26 +119,18 @@ for phase in put get; do
 		other=cetcd; [ "$name" = cetcd ] && other=etcd
 		port=$ETCD_PORT; [ "$name" = cetcd ] && port=$CETCD_PORT
 		note "$phase $name: ${SECONDS_PER_PHASE}s, $CONNS connections ($other paused)"
-		signal_tree STOP "$other"
+		signal_tree STOP "${PID[$other]}"
 		if [ "$phase" = put ]; then
 			load "$name" "$port" put "$SECONDS_PER_PHASE" put.lua "$VALUE_SIZE" /v2/keys/bench/put
 		else
 			load "$name" "$port" get "$SECONDS_PER_PHASE" get.lua /v2/keys/bench/get
 		fi
-		signal_tree CONT "$other"
+		signal_tree CONT "${PID[$other]}"
 	done
 done
 for name in etcd cetcd; do
 	LOAD_RSS[$name]=$(rss_tree "${PID[$name]}")
 done
-
-# row LABEL ETCD CETCD: one table line with the ratio cetcd/etcd.
-row() {
-	awk -v l="$1" -v e="$2" -v c="$3" 'BEGIN {
-		r = (e + 0 > 0) ? sprintf("%.2f", c / e) : "-"
-		printf "| %s | %s | %s | %s |\n", l, e, c, r }'
-}
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 W=$WORK
 echo
@@ -251,8 +154,8 @@ row "RSS after load, all processes (MiB)" \
 	"$(mib "${LOAD_RSS[etcd]}")" "$(mib "${LOAD_RSS[cetcd]}")"
 echo "| failed requests (non-2xx + socket errors, PUT+GET) | $(( $(wrk_errors "$W/etcd/put.wrk") + $(wrk_errors "$W/etcd/get.wrk") )) | $(( $(wrk_errors "$W/cetcd/put.wrk") + $(wrk_errors "$W/cetcd/get.wrk") )) | - |"
 echo
-echo "- machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -srm)"
+machine_line
 echo "- etcd: $ETCD_BIN ($("$ETCD_BIN" --version 2>/dev/null | head -1))"
 echo "- cetcd: $CETCD_BIN ($("$CETCD_BIN" --version 2>/dev/null | head -1 || :))"
-echo "- load: $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), $THREADS threads, $CONNS connections, ${SECONDS_PER_PHASE}s per phase, the other server paused (SIGSTOP) while one is measured"
+echo "- load: $(wrk_version), $THREADS threads, $CONNS connections, ${SECONDS_PER_PHASE}s per phase, the other server paused (SIGSTOP) while one is measured"
 echo "- command: BENCH_SECONDS=$SECONDS_PER_PHASE BENCH_CONNECTIONS=$CONNS BENCH_THREADS=$THREADS BENCH_VALUE_SIZE=$VALUE_SIZE CETCD_BIN=$CETCD_BIN ETCD_BIN=$ETCD_BIN $CMDLINE"

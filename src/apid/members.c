@@ -217,6 +217,36 @@ static void leader_member(struct apid *a, struct hreq *req)
 	http_error(req, 503, "During election");
 }
 
+/* go_json_error words a JSON decoding failure as Go's encoding/json does
+ * for the usual cases (etcd puts that text in the 400 answer). */
+static void go_json_error(const char *body, size_t n, int not_object, char *err, size_t errlen)
+{
+	size_t i = 0;
+
+	while (i < n && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+		i++;
+	if (i == n) {
+		snprintf(err, errlen, "unexpected end of JSON input");
+	} else if (not_object) {
+		snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type "
+			"httptypes.MemberCreateRequest", body[i] == '[' ? "array" : body[i] == '"' ? "string" :
+			body[i] == 't' || body[i] == 'f' ? "bool" : body[i] == 'n' ? "null" : "number");
+	} else if (body[i] != '{') {
+		snprintf(err, errlen, "invalid character '%c' looking for beginning of value", body[i]);
+	} else {
+		i++;
+		while (i < n && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+			i++;
+		if (i == n)
+			snprintf(err, errlen, "unexpected end of JSON input");
+		else if (body[i] != '"' && body[i] != '}')
+			snprintf(err, errlen, "invalid character '%c' looking for beginning of object key string",
+				body[i]);
+		else
+			snprintf(err, errlen, "invalid JSON");
+	}
+}
+
 /* peer_urls_of parses {"peerURLs":[...]} as etcd's MemberCreateRequest and
  * MemberUpdateRequest do. Returns a JSON array of canonical URLs, or NULL
  * with the 400 message in err. */
@@ -233,10 +263,9 @@ static json_t *peer_urls_of(struct hreq *req, char *err, size_t errlen)
 		snprintf(err, errlen, "Bad Content-Type %s, accept application/json", ctype ? ctype : "");
 		return NULL;
 	}
-	o = json_loadb(body, blen, JSON_DISABLE_EOF_CHECK, &jerr);
+	o = json_loadb(body, blen, 0, &jerr);
 	if (o == NULL || !json_is_object(o)) {
-		snprintf(err, errlen, "%s", o == NULL ? "unexpected end of JSON input" :
-			"json: cannot unmarshal into Go value of type httptypes.MemberCreateRequest");
+		go_json_error(body, blen, o != NULL, err, errlen);
 		json_decref(o);
 		return NULL;
 	}
@@ -256,7 +285,7 @@ static json_t *peer_urls_of(struct hreq *req, char *err, size_t errlen)
 	}
 	json_decref(o);
 	if (json_array_size(out) == 0) {
-		snprintf(err, errlen, "%s", "peerURLs: no URLs given");
+		snprintf(err, errlen, "%s", "no valid URLs given");
 		json_decref(out);
 		return NULL;
 	}

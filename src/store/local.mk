@@ -1,6 +1,7 @@
 # src/store: the v2 keys store and the Berkeley DB environment it lives in
 # (library, no main). Linked by the storage worker (writer) and the api
-# workers (readers). Users also link $(DB_LIBS) $(JANSSON_LIBS).
+# workers (readers). Users also link $(DB_LIBS) $(JANSSON_LIBS), and
+# src/wal/libwal.a (after this library) for snap.c's CRC-32C.
 noinst_LIBRARIES += src/store/libstore.a
 src_store_libstore_a_SOURCES = \
 	src/store/env.c src/store/env.h \
@@ -9,5 +10,8 @@ src_store_libstore_a_SOURCES = \
 	src/store/v2json.c src/store/v2json.h \
 	src/store/v2tree.c src/store/v2hist.c src/store/v2store_int.h \
 	src/store/v2store.c src/store/v2store.h \
-	src/store/v2query.c src/store/v2query.h
+	src/store/v2query.c src/store/v2query.h \
+	src/store/v2members.c src/store/v2members.h \
+	src/store/snap.c src/store/snap.h \
+	src/store/envdir.c src/store/envdir.h
 EXTRA_DIST += src/store/README

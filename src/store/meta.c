@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define META_KEY_APPLIED "raft_applied"
+#define META_KEY_APPLIED_TERM "raft_applied_term"
 #define META_KEY_V2 "v2"
 
 static const char *const meta_names[] = {
@@ -100,6 +101,23 @@ int meta_set_applied(DB *db, DB_TXN *txn, uint64_t index)
 
 	le_put64(b, index);
 	return meta_write(db, txn, META_KEY_APPLIED, b, sizeof(b));
+}
+
+int meta_get_applied_term(DB *db, DB_TXN *txn, uint64_t *out)
+{
+	uint8_t b[8];
+	int rc = meta_read(db, txn, META_KEY_APPLIED_TERM, b, sizeof(b));
+
+	*out = rc == 0 ? le_get64(b) : 0;
+	return rc;
+}
+
+int meta_set_applied_term(DB *db, DB_TXN *txn, uint64_t term)
+{
+	uint8_t b[8];
+
+	le_put64(b, term);
+	return meta_write(db, txn, META_KEY_APPLIED_TERM, b, sizeof(b));
 }
 
 int meta_get_v2(DB *db, DB_TXN *txn, struct meta_v2 *out)

@@ -57,6 +57,10 @@ int meta_db_open(DB **out, DB_ENV *env, int writer, char *err, size_t errlen);
  * Return 0 or CE_DB/CE_AGAIN (deadlock: abort and retry) / CE_CORRUPT. */
 int meta_get_applied(DB *db, DB_TXN *txn, uint64_t *out);
 int meta_set_applied(DB *db, DB_TXN *txn, uint64_t index);
+/* The term of the applied entry (0 in databases written before it was
+ * recorded, until the next batch). */
+int meta_get_applied_term(DB *db, DB_TXN *txn, uint64_t *out);
+int meta_set_applied_term(DB *db, DB_TXN *txn, uint64_t term);
 int meta_get_v2(DB *db, DB_TXN *txn, struct meta_v2 *out);
 int meta_put_v2(DB *db, DB_TXN *txn, const struct meta_v2 *v);
 

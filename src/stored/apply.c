@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void queue_result(struct stored *s, const struct proto_envelope *env,
-	const struct v2_result *res, uint64_t index)
+void stored_queue_result(struct stored *s, const struct proto_envelope *env, uint32_t http_status,
+	uint32_t error_code, uint64_t etcd_index, const void *body, size_t len, uint64_t index)
 {
 	struct proto_result pr;
 	uint8_t fixed[PROTO_RESULT_FIXED];
@@ -31,18 +31,25 @@ static void queue_result(struct stored *s, const struct proto_envelope *env,
 		return;
 	if (env->member != 0 && env->member != s->cluster.self_id)
 		return; /* proposed on another member: its storage worker answers */
-	pr.http_status = (uint32_t)res->http_status;
-	pr.error_code = (uint32_t)res->error_code;
-	pr.etcd_index = res->etcd_index;
+	pr.http_status = http_status;
+	pr.error_code = error_code;
+	pr.etcd_index = etcd_index;
 	pr.raft_index = index;
 	pr.raft_term = s->applied_term;
 	proto_result_encode_fixed(fixed, &pr);
 	buf_put_u32(&s->out.results, env->origin);
 	buf_put_u32(&s->out.results, env->gen);
 	buf_put_u64(&s->out.results, env->req_id);
-	buf_put_u32(&s->out.results, (uint32_t)(sizeof(fixed) + res->body.len));
+	buf_put_u32(&s->out.results, (uint32_t)(sizeof(fixed) + len));
 	buf_put(&s->out.results, fixed, sizeof(fixed));
-	buf_put(&s->out.results, res->body.data, res->body.len);
+	buf_put(&s->out.results, body, len);
+}
+
+static void queue_result(struct stored *s, const struct proto_envelope *env,
+	const struct v2_result *res, uint64_t index)
+{
+	stored_queue_result(s, env, (uint32_t)res->http_status, (uint32_t)res->error_code,
+		res->etcd_index, res->body.data, res->body.len, index);
 }
 
 static void queue_events(struct stored *s, const struct v2_result *res)
@@ -120,32 +127,18 @@ void stored_internal_put(struct v2_req *req, const char *path, const char *value
 	req->time_ns = time_ns;
 }
 
-/* A configuration change adds the member's raftAttributes under /0, as
- * etcd's v2 store records membership. */
-static void apply_conf_change(struct stored *s, const void *data, size_t len)
+/* is_own_publish: the entry publishes this member's attributes (etcd
+ * serves clients once its own attributes are applied, not another's). */
+static int is_own_publish(struct stored *s, const struct proto_envelope *env)
 {
-	struct raft_conf_change cc;
 	struct v2_req req;
-	struct v2_result res;
 	char path[96];
-	char *json = NULL;
+	int n;
 
-	if (raft_conf_change_decode(&cc, data, len) != 0 || cc.type != RAFT_CONF_ADD_NODE)
-		return;
-	for (size_t i = 0; i < s->cluster.n; i++)
-		if (s->cluster.v[i].id == cc.node_id)
-			json = cluster_raft_attributes_json(&s->cluster.v[i]);
-	if (json == NULL)
-		return;
-	snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/raftAttributes", cc.node_id);
-	stored_internal_put(&req, path, json, 0);
-	memset(&res, 0, sizeof(res));
-	if (v2store_apply(s->v2, s->txn, &req, &res) != 0) {
-		log_error("apply conf change: database failure");
-		exit(WORKER_EXIT_CRASH);
-	}
-	v2_result_close(&res);
-	free(json);
+	if (v2_req_decode(&req, env->body, env->len) != 0)
+		return 0;
+	n = snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", s->cluster.self_id);
+	return req.path_len == (size_t)n && memcmp(req.path, path, (size_t)n) == 0;
 }
 
 void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
@@ -167,7 +160,7 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 	s->applied = a.index;
 	s->applied_term = a.term;
 	if (a.type == RAFT_ENTRY_CONF_CHANGE) {
-		apply_conf_change(s, a.data, a.len);
+		stored_apply_conf(s, a.data, a.len, a.index);
 		return;
 	}
 	if (a.len == 0)
@@ -180,7 +173,8 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 	case PROTO_PUBLISH:
 		apply_v2(s, &env, a.index);
 		/* etcd serves clients once its attributes are published. */
-		__atomic_store_n(&s->w->shm->store->serving, 1, __ATOMIC_RELEASE);
+		if (is_own_publish(s, &env))
+			__atomic_store_n(&s->w->shm->store->serving, 1, __ATOMIC_RELEASE);
 		break;
 	case PROTO_V2:
 	case PROTO_V2_SYNC:
@@ -195,12 +189,12 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 void stored_apply_batch_end(struct stored *s)
 {
 	struct shm_store *st = s->w->shm->store;
-	uint8_t prog[16];
 	int rc;
 
 	if (s->txn == NULL)
 		return;
 	if ((rc = v2store_set_applied(s->v2, s->txn, s->applied)) != 0 ||
+		(rc = v2store_set_applied_term(s->v2, s->txn, s->applied_term)) != 0 ||
 		(rc = s->txn->commit(s->txn, 0)) != 0) {
 		log_error("commit applied batch: %s", rc > 0 ? db_strerror(rc) : ce_strerror(rc));
 		exit(WORKER_EXIT_CRASH);
@@ -214,6 +208,13 @@ void stored_apply_batch_end(struct stored *s)
 	shm_write_end(&st->seq);
 	stored_flush_out(s);
 	stored_duties_after_batch(s);
+	stored_send_progress(s);
+}
+
+void stored_send_progress(struct stored *s)
+{
+	uint8_t prog[16];
+
 	le_put64(prog, s->applied);
 	le_put64(prog + 8, s->durable);
 	stored_send_to_raft(s, IPC_APPLIED, prog, sizeof(prog));
@@ -223,6 +224,8 @@ int stored_meta_load(struct stored *s, char *err, size_t errlen)
 {
 	int rc = v2store_applied_index(s->v2, NULL, &s->applied);
 
+	if (rc == 0)
+		rc = v2store_applied_term(s->v2, NULL, &s->applied_term);
 	if (rc != 0)
 		return errf(err, errlen, rc, "read applied index: %s", ce_strerror(rc));
 	s->durable = s->applied;

@@ -61,7 +61,6 @@ static void ckpt_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stored *s = arg;
 	uint64_t n;
-	uint8_t prog[16];
 
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -69,9 +68,7 @@ static void ckpt_done_cb(evutil_socket_t fd, short what, void *arg)
 	shm_write_begin(&s->w->shm->store->seq);
 	s->w->shm->store->durable_index = s->durable;
 	shm_write_end(&s->w->shm->store->seq);
-	le_put64(prog, s->applied);
-	le_put64(prog + 8, s->durable);
-	stored_send_to_raft(s, IPC_APPLIED, prog, sizeof(prog));
+	stored_send_progress(s);
 }
 
 int stored_ckpt_start(struct stored *s)
@@ -79,6 +76,8 @@ int stored_ckpt_start(struct stored *s)
 	int rc;
 
 	__atomic_store_n(&s->committed, s->applied, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ckpt_durable, s->durable, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ckpt_stop, 0, __ATOMIC_RELEASE); /* restarted after a restore */
 	s->ckpt_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->ckpt_fd < 0) {
 		log_error("eventfd: %s", strerror(errno));

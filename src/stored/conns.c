@@ -4,6 +4,7 @@
 #include "config.h"
 #include "stored/stored_int.h"
 #include "ipc/conn.h"
+#include "ipc/frame.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/env.h"
@@ -82,10 +83,34 @@ static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t 
 {
 	struct stored *s = arg;
 
-	if (h->type == IPC_APPLY)
+	switch (h->type) {
+	case IPC_APPLY:
 		stored_apply_entry(s, p, h->len);
-	else if (h->type == IPC_PROPOSE_ERR)
+		break;
+	case IPC_PROPOSE_ERR:
 		s->sync_pending_until_ms = 0;
+		break;
+	case IPC_SNAP_SAVE:
+		stored_snap_save(s);
+		break;
+	case IPC_RESTORE:
+		stored_restore(s, p, h->len);
+		break;
+	default:
+		break;
+	}
+}
+
+void stored_hello_api(struct stored *s)
+{
+	uint8_t out[PROTO_HELLO_SIZE];
+
+	for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++) {
+		if (s->api[i] == NULL)
+			continue;
+		hello_payload(s, out);
+		ipc_conn_send(s->api[i], IPC_HELLO, 0, i, s->api_gen[i], out, sizeof(out), NULL, 0);
+	}
 }
 
 static void raft_burst(struct ipc_conn *c, void *arg)

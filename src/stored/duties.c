@@ -1,6 +1,7 @@
 /* duties.c - periodic work of the storage worker:
- *  - on the leader, publish this member's attributes once per start and
- *    the cluster version once, as etcd does;
+ *  - on every member, publish its attributes once per start (followers'
+ *    proposals are forwarded by the raft worker); on the leader, the
+ *    cluster version once, as etcd does;
  *  - on the leader, propose TTL expiry (SYNC with the leader's clock) when
  *    keys are due, so every member and every replay expires the same keys.
  */
@@ -12,7 +13,9 @@
 #include "store/env.h"
 #include "store/v2req.h"
 #include "store/v2store.h"
+#include "store/v2json.h"
 #include "store/v2query.h"
+#include "config/cfg.h"
 #include "util/log.h"
 #include "util/clock.h"
 
@@ -49,25 +52,70 @@ static void propose_put(struct stored *s, const char *path, const char *value)
 	propose_v2(s, PROTO_PUBLISH, &req);
 }
 
-static void publish(struct stored *s, const struct shm_raft *r)
-{
-	const struct member *self = &s->cluster.v[s->cluster.self];
-	char path[96];
-	char *attrs;
+/* How long a published attributes proposal may take to be applied before it
+ * is proposed again (it may be lost when leadership changes). */
+#define PUBLISH_RETRY_MS 5000
 
-	if (s->w->shm->store->published || r->leader_id != r->member_id || s->raft == NULL ||
-		s->applied < r->commit_index)
+/* publish proposes this member's attributes once per start, as etcd's
+ * publish does, on any member with a known leader (a follower's raft worker
+ * forwards the proposal), and again if it was not applied in time. The
+ * cluster version is set by the leader only. */
+/* own_attributes writes etcd's Attributes JSON for this member from its own
+ * flags (as etcd publishes cfg.Name and cfg.ClientURLs; a joining member's
+ * table from its peers does not know them): Go's encoding, omitempty. */
+static void own_attributes(struct stored *s, struct buf *b)
+{
+	const struct cetcd_config *cfg = s->w->cfg;
+	int first = 1;
+
+	buf_put_u8(b, '{');
+	if (cfg->name[0]) {
+		V2JSON_LIT(b, "\"name\":");
+		v2json_str(b, cfg->name, strlen(cfg->name));
+		first = 0;
+	}
+	if (cfg->advertise_client_urls.n > 0) {
+		if (!first)
+			buf_put_u8(b, ',');
+		V2JSON_LIT(b, "\"clientURLs\":[");
+		for (int i = 0; i < cfg->advertise_client_urls.n; i++) {
+			const char *u = cfg->advertise_client_urls.v[i].str;
+			if (i > 0)
+				buf_put_u8(b, ',');
+			v2json_str(b, u, strlen(u));
+		}
+		buf_put_u8(b, ']');
+	}
+	buf_put_u8(b, '}');
+	buf_put_u8(b, 0);
+}
+
+static void publish(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
+{
+	struct shm_store *st = s->w->shm->store;
+	char path[96];
+	struct buf attrs;
+
+	if (r->leader_id == 0 || s->raft == NULL || s->applied < r->commit_index)
 		return;
-	attrs = cluster_attributes_json(self);
-	if (attrs == NULL)
+	if (st->published && (__atomic_load_n(&st->serving, __ATOMIC_ACQUIRE) ||
+		now_ms < s->publish_retry_ms))
 		return;
-	snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", self->id);
-	propose_put(s, path, attrs);
-	free(attrs);
-	if (!v2store_exists(s->v2, "/0/version"))
+	buf_init(&attrs);
+	own_attributes(s, &attrs);
+	if (attrs.oom) {
+		buf_close(&attrs);
+		return;
+	}
+	snprintf(path, sizeof(path), "/0/members/%" PRIx64 "/attributes", s->cluster.self_id);
+	propose_put(s, path, (const char *)attrs.data);
+	buf_close(&attrs);
+	if (r->leader_id == r->member_id && !v2store_exists(s->v2, "/0/version"))
 		propose_put(s, "/0/version", CETCD_COMPAT_CLUSTER_VERSION);
-	s->w->shm->store->published = 1;
-	log_info("published member attributes of %016" PRIx64, self->id);
+	if (!st->published)
+		log_info("published member attributes of %016" PRIx64, s->cluster.self_id);
+	st->published = 1;
+	s->publish_retry_ms = now_ms + PUBLISH_RETRY_MS;
 }
 
 static void expire(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
@@ -99,7 +147,7 @@ void stored_duties_after_batch(struct stored *s)
 	if (s->w->shm->store->published)
 		return;
 	shm_raft_read(s->w->shm, &r);
-	publish(s, &r);
+	publish(s, &r, shm_now_ms());
 }
 
 void stored_duties_tick(struct stored *s)
@@ -108,6 +156,6 @@ void stored_duties_tick(struct stored *s)
 	uint64_t now_ms = shm_now_ms();
 
 	shm_raft_read(s->w->shm, &r);
-	publish(s, &r);
+	publish(s, &r, now_ms);
 	expire(s, &r, now_ms);
 }

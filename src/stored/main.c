@@ -1,11 +1,14 @@
 /* main.c - the storage worker's entry point: wait until no api worker has
- * the database environment open, recover it, then apply entries. */
+ * the database environment open, finish any interrupted restore, recover
+ * it, then apply entries. Also opens and closes the database for a restore
+ * (snap.c). */
 #include "config.h"
 #include "stored/stored.h"
 #include "stored/stored_int.h"
 #include "config/cfg.h"
 #include "ipc/worker.h"
 #include "store/env.h"
+#include "store/envdir.h"
 #include "store/v2store.h"
 #include "util/log.h"
 
@@ -44,7 +47,7 @@ static void wait_for_readers(struct stored *s)
 	}
 }
 
-static void set_db_state(struct stored *s, uint32_t state)
+void stored_set_db_state(struct stored *s, uint32_t state)
 {
 	struct shm_store *st = s->w->shm->store;
 
@@ -61,14 +64,17 @@ static void set_db_state(struct stored *s, uint32_t state)
 	shm_write_end(&st->seq);
 }
 
-static int open_db(struct stored *s, char *err, size_t errlen)
+void stored_db_dir(const struct stored *s, char *out, size_t n)
+{
+	snprintf(out, n, "%s/member/db", s->w->cfg->data_dir);
+}
+
+int stored_db_open(struct stored *s, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/member/db", s->w->cfg->data_dir);
-	set_db_state(s, DB_STATE_RECOVERING);
-	wait_for_readers(s);
+	stored_db_dir(s, dir, sizeof(dir));
 	if ((rc = store_env_open(&s->env, dir, 1, err, errlen)) != 0)
 		return rc;
 	if ((rc = v2store_open(&s->v2, s->env, 1, err, errlen)) != 0)
@@ -78,8 +84,37 @@ static int open_db(struct stored *s, char *err, size_t errlen)
 	/* Make the recovered state durable before telling the raft worker
 	 * it may forget entries up to it. */
 	store_env_checkpoint(s->env);
+	return 0;
+}
+
+void stored_db_close(struct stored *s)
+{
+	v2store_free(s->v2);
+	s->v2 = NULL;
+	if (s->env)
+		store_env_checkpoint(s->env);
+	store_env_close(s->env);
+	s->env = NULL;
+}
+
+static int open_db(struct stored *s, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *what = "";
+	int rc;
+
+	stored_set_db_state(s, DB_STATE_RECOVERING);
+	wait_for_readers(s);
+	/* A restore a crash interrupted is finished (or undone) first. */
+	stored_db_dir(s, dir, sizeof(dir));
+	if ((rc = store_envdir_recover(dir, &what, err, errlen)) != 0)
+		return rc;
+	if (*what)
+		log_warn("database directory %s: %s", dir, what);
+	if ((rc = stored_db_open(s, err, errlen)) != 0)
+		return rc;
 	log_info("database recovered at applied index %llu", (unsigned long long)s->applied);
-	set_db_state(s, DB_STATE_READY);
+	stored_set_db_state(s, DB_STATE_READY);
 	return 0;
 }
 
@@ -129,9 +164,7 @@ int stored_main(struct worker *w)
 	stored_ckpt_stop(s);
 	event_free(s->tick_ev);
 	stored_conns_close(s);
-	v2store_free(s->v2);
-	store_env_checkpoint(s->env);
-	store_env_close(s->env);
+	stored_db_close(s);
 	buf_close(&s->out.results);
 	buf_close(&s->out.events);
 	cluster_close(&s->cluster);

@@ -53,9 +53,19 @@ struct stored {
 	pthread_t ckpt_thread;
 	uint64_t db_gen;
 	uint64_t sync_pending_until_ms; /* a SYNC proposal is in flight */
+	uint64_t publish_retry_ms; /* re-propose our attributes if not applied by then */
 };
 
 struct v2_req;
+struct proto_envelope;
+
+/* main.c: the database handles */
+void stored_set_db_state(struct stored *s, uint32_t state);
+void stored_db_dir(const struct stored *s, char *out, size_t n);
+/* stored_db_open opens <data-dir>/member/db (with recovery) and loads the
+ * applied index and term; stored_db_close checkpoints and closes it. */
+int stored_db_open(struct stored *s, char *err, size_t errlen);
+void stored_db_close(struct stored *s);
 
 /* apply.c */
 /* stored_internal_put fills req with a PUT of cluster data under "/0"
@@ -64,12 +74,29 @@ void stored_internal_put(struct v2_req *req, const char *path, const char *value
 void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n);
 void stored_apply_batch_end(struct stored *s);
 int stored_meta_load(struct stored *s, char *err, size_t errlen);
+/* stored_queue_result queues the outcome of entry index for the api worker
+ * that waits for it (if the envelope names one on this member); sent after
+ * the batch commits. */
+void stored_queue_result(struct stored *s, const struct proto_envelope *env, uint32_t http_status,
+	uint32_t error_code, uint64_t etcd_index, const void *body, size_t len, uint64_t index);
+/* stored_send_progress tells the raft worker the applied and durable index. */
+void stored_send_progress(struct stored *s);
+
+/* conf.c: a committed configuration change (the entry's data) */
+void stored_apply_conf(struct stored *s, const void *data, size_t len, uint64_t index);
+
+/* snap.c: database snapshots for the raft worker */
+void stored_snap_save(struct stored *s);
+void stored_restore(struct stored *s, const uint8_t *p, size_t n);
 
 /* conns.c */
 int stored_conns_start(struct stored *s);
 void stored_conns_close(struct stored *s);
 void stored_send_to_raft(struct stored *s, uint8_t type, const void *p, size_t n);
 void stored_flush_out(struct stored *s);
+/* stored_hello_api sends every api worker a fresh IPC_HELLO (with the
+ * database generation they must reattach at). */
+void stored_hello_api(struct stored *s);
 
 /* ckpt.c: the checkpoint thread */
 int stored_ckpt_start(struct stored *s);

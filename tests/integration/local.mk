@@ -15,10 +15,15 @@ EXTRA_DIST += \
 	tests/integration/test_etcdctl_v2.py \
 	tests/integration/test_python_etcd.py \
 	tests/integration/test_examples.py \
+	tests/integration/relay.py \
+	tests/integration/linearize.py \
+	tests/integration/test_linearize.py \
+	tests/integration/test_cluster.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
-	tests/fault/test_lifecycle.py
+	tests/fault/test_lifecycle.py \
+	tests/fault/test_cluster_faults.py
 
 # Overridable: make check-integration PYTEST='python3 -m pytest -v'
 PYTEST = /usr/bin/python3 -m pytest

@@ -2,7 +2,8 @@
 check_PROGRAMS += tests/unit/store/test_store
 TESTS += tests/unit/store/test_store
 tests_unit_store_test_store_SOURCES = tests/unit/store/main.c tests/unit/store/store_test.h \
-	tests/unit/store/test_v2req.c tests/unit/store/test_v2store.c tests/unit/store/test_env.c
+	tests/unit/store/test_v2req.c tests/unit/store/test_v2store.c tests/unit/store/test_env.c \
+	tests/unit/store/test_snap.c
 tests_unit_store_test_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_store_test_store_LDADD = src/store/libstore.a src/util/libutil.a \
+tests_unit_store_test_store_LDADD = src/store/libstore.a src/wal/libwal.a src/util/libutil.a \
 	$(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)

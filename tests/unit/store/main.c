@@ -11,6 +11,7 @@ int main(void)
 
 	srunner_add_suite(sr, suite_v2store());
 	srunner_add_suite(sr, suite_env());
+	srunner_add_suite(sr, suite_snap());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

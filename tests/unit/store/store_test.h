@@ -7,5 +7,6 @@
 Suite *suite_v2req(void);
 Suite *suite_v2store(void);
 Suite *suite_env(void);
+Suite *suite_snap(void);
 
 #endif
