@@ -108,6 +108,7 @@ struct raftd {
 	int lone_started;
 	int snap_saving;         /* IPC_SNAP_SAVE sent, waiting for SAVED */
 	uint64_t restore_index;  /* IPC_RESTORE sent for this index */
+	uint64_t restore_sent_ms;
 	uint64_t last_snap_applied; /* applied index at the last --snapshot-count snapshot */
 };
 

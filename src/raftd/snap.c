@@ -40,6 +40,7 @@
 
 #define SNAP_IO_TIMEOUT_S 60
 #define SNAP_MAX_HDR (4u << 20)
+#define SNAP_RESTORE_RETRY_MS 30000u
 
 struct raftd_snap_tx {
 	struct raftd_peer *peer;
@@ -431,8 +432,11 @@ int raftd_snap_restore_store(struct raftd *d)
 	uint8_t fixed[16];
 	char path[PATH_MAX];
 
-	if (d->restore_index == d->compacted)
-		return 0; /* asked already; waiting for IPC_APPLIED */
+	/* Asked already: wait for IPC_APPLIED. A storage worker that could
+	 * not load the file (it logged why) answers with its old index; ask
+	 * again now and then rather than never. */
+	if (d->restore_index == d->compacted && shm_now_ms() - d->restore_sent_ms < SNAP_RESTORE_RETRY_MS)
+		return 0;
 	raftd_snap_path(d, d->compacted, path, sizeof(path));
 	if (access(path, R_OK) != 0) {
 		log_error("storage worker is at %" PRIu64 " but the log starts after %" PRIu64
@@ -445,6 +449,7 @@ int raftd_snap_restore_store(struct raftd *d)
 		path, strlen(path)) != 0)
 		return -1;
 	d->restore_index = d->compacted;
+	d->restore_sent_ms = shm_now_ms();
 	log_info("asked the storage worker to load snapshot %s", path);
 	return 0;
 }
