@@ -239,6 +239,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	raft_tick(d->raft);
 	if (d->held != NULL)
 		raftd_flush_held(d);
+	if (d->store_sent < d->compacted)
+		raftd_pump_store(d); /* a snapshot load may need asking again */
 	if (raft_has_ready(d->raft))
 		raftd_schedule_ready(d);
 }
