@@ -27,6 +27,16 @@
 
 #include <jansson.h>
 
+/* How much peak RSS a save + restore of a 42 MB snapshot may add. Under
+ * AddressSanitizer freed chunks sit in its quarantine (256 MiB by default)
+ * instead of being reused, so there the bound only catches runaway growth;
+ * the plain build (make check) is where the 20 MiB bound proves streaming. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SNAP_TEST_MAX_GROWTH_KB ((256 + 128) * 1024)
+#else
+#define SNAP_TEST_MAX_GROWTH_KB (20 * 1024)
+#endif
+
 #define T0 1800000000000000000LL
 #define SEC 1000000000LL
 
@@ -432,7 +442,7 @@ START_TEST(test_big_bounded)
 	        (unsigned long long)si.bytes, ru.ru_maxrss - before_kb);
 	/* Two 4 MiB caches, log buffers, a 1 MiB chunk: well under the
 	 * ~45 MB the data would take. */
-	ck_assert_msg(ru.ru_maxrss - before_kb < 20 * 1024, "peak memory grew %ld KiB",
+	ck_assert_msg(ru.ru_maxrss - before_kb < SNAP_TEST_MAX_GROWTH_KB, "peak memory grew %ld KiB",
 	              ru.ru_maxrss - before_kb);
 }
 END_TEST
