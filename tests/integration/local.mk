@@ -23,7 +23,8 @@ EXTRA_DIST += \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
 	tests/fault/test_lifecycle.py \
-	tests/fault/test_cluster_faults.py
+	tests/fault/test_cluster_faults.py \
+	tests/fault/test_cluster_cetcd.py
 
 # Overridable: make check-integration PYTEST='python3 -m pytest -v'
 PYTEST = /usr/bin/python3 -m pytest
