@@ -81,6 +81,10 @@ int apid_db_ready(struct apid *a);
 int apid_ipc_start(struct apid *a);
 void apid_ipc_close(struct apid *a);
 int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uint64_t *req_id);
+/* apid_propose_frame: an IPC message of type to the raft worker holding
+ * prefix (e.g. a raft conf change), the envelope, then body. */
+int apid_propose_frame(struct apid *a, uint8_t type, const void *prefix, size_t prefix_len,
+	uint8_t kind, const void *body, size_t len, uint64_t *req_id);
 int apid_read_index(struct apid *a, uint64_t *req_id);
 
 /* pending.c */
@@ -128,7 +132,6 @@ void members_handle(struct apid *a, struct hreq *req, const char *rest);
 void members_machines(struct apid *a, struct hreq *req);
 void members_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void members_on_error(struct apid *a, struct pending *p, int code, const char *msg);
-int apid_propose_conf(struct apid *a, const void *cc, size_t cclen, const char *member_json,
-	uint64_t *req_id);
+
 
 #endif

@@ -209,7 +209,8 @@ static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
 		schedule_reconnect(a);
 }
 
-int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uint64_t *req_id)
+int apid_propose_frame(struct apid *a, uint8_t type, const void *prefix, size_t prefix_len,
+	uint8_t kind, const void *body, size_t len, uint64_t *req_id)
 {
 	struct proto_envelope env;
 	struct buf b;
@@ -225,12 +226,18 @@ int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uin
 	env.gen = a->w->gen;
 	env.req_id = *req_id;
 	buf_init(&b);
+	buf_put(&b, prefix, prefix_len);
 	/* The envelope header, then the body: one frame, two parts. */
 	proto_envelope_encode(&b, &env);
-	rc = ipc_conn_send(a->raft, IPC_PROPOSE, *req_id, a->w->slot_index, a->w->gen, b.data, b.len,
+	rc = ipc_conn_send(a->raft, type, *req_id, a->w->slot_index, a->w->gen, b.data, b.len,
 		body, len);
 	buf_close(&b);
 	return rc;
+}
+
+int apid_propose(struct apid *a, uint8_t kind, const void *body, size_t len, uint64_t *req_id)
+{
+	return apid_propose_frame(a, IPC_PROPOSE, NULL, 0, kind, body, len, req_id);
 }
 
 int apid_read_index(struct apid *a, uint64_t *req_id)

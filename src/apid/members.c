@@ -292,33 +292,6 @@ static json_t *peer_urls_of(struct hreq *req, char *err, size_t errlen)
 	return out;
 }
 
-int apid_propose_conf(struct apid *a, const void *cc, size_t cclen, const char *member_json,
-	uint64_t *req_id)
-{
-	struct proto_envelope env;
-	struct buf b;
-	int rc;
-
-	if (a->raft == NULL)
-		return CE_CLOSED;
-	*req_id = ++a->next_req_id;
-	memset(&env, 0, sizeof(env));
-	env.kind = PROTO_CONF;
-	env.member = a->cluster.self_id;
-	env.origin = a->w->slot_index;
-	env.gen = a->w->gen;
-	env.req_id = *req_id;
-	env.body = member_json;
-	env.len = strlen(member_json);
-	buf_init(&b);
-	buf_put(&b, cc, cclen);
-	proto_envelope_encode(&b, &env);
-	rc = ipc_conn_send(a->raft, IPC_PROPOSE_CONF, *req_id, a->w->slot_index, a->w->gen, b.data,
-		b.len, NULL, 0);
-	buf_close(&b);
-	return rc;
-}
-
 static void propose(struct apid *a, struct hreq *req, uint8_t type, uint64_t id, json_t *member)
 {
 	struct raft_conf_change cc = { type, id };
@@ -328,7 +301,7 @@ static void propose(struct apid *a, struct hreq *req, uint8_t type, uint64_t id,
 
 	json_decref(member);
 	raft_conf_change_encode(&cc, raw);
-	if (json == NULL || apid_propose_conf(a, raw, sizeof(raw), json, &req_id) != 0 ||
+	if (json == NULL || apid_propose_frame(a, IPC_PROPOSE_CONF, raw, sizeof(raw), PROTO_CONF, json, strlen(json), &req_id) != 0 ||
 		pending_add(a, req_id, PENDING_MEMBERS, req) == NULL)
 		http_error(req, 500, "Internal Server Error");
 	free(json);

@@ -55,32 +55,24 @@ static int bootstrap_wal(struct raftd *d, const char *dir, char *err, size_t err
 		char *conf = cluster_members_json(&d->cluster);
 		rc = conf ? wal_append_snapshot_conf(wal, 0, 0, conf, strlen(conf)) : CE_NOMEM;
 		free(conf);
+	} else {
+		for (size_t i = 0; i < d->cluster.n && rc == 0; i++) {
+			struct raft_conf_change cc = { RAFT_CONF_ADD_NODE, d->cluster.v[i].id };
+			uint8_t raw[RAFT_CONF_CHANGE_LEN];
+			raft_conf_change_encode(&cc, raw);
+			rc = wal_append_entry(wal, i + 1, 1, RAFT_ENTRY_CONF_CHANGE, raw, sizeof(raw));
+		}
 		if (rc == 0)
-			rc = wal_sync(wal);
-		wal_close(wal);
-		if (rc != 0)
-			return errf(err, errlen, rc, "bootstrap wal %s: %s", dir, ce_strerror(rc));
-		log_info("joining cluster %016llx as member %016llx",
-			(unsigned long long)d->cluster.cluster_id, (unsigned long long)d->cluster.self_id);
-		return 0;
+			rc = wal_append_hardstate(wal, 1, 0, d->cluster.n);
 	}
-	for (size_t i = 0; i < d->cluster.n; i++) {
-		struct raft_conf_change cc = { RAFT_CONF_ADD_NODE, d->cluster.v[i].id };
-		uint8_t raw[RAFT_CONF_CHANGE_LEN];
-		raft_conf_change_encode(&cc, raw);
-		rc = wal_append_entry(wal, i + 1, 1, RAFT_ENTRY_CONF_CHANGE, raw, sizeof(raw));
-		if (rc != 0)
-			break;
-	}
-	if (rc == 0)
-		rc = wal_append_hardstate(wal, 1, 0, d->cluster.n);
 	if (rc == 0)
 		rc = wal_sync(wal);
 	wal_close(wal);
 	if (rc != 0)
 		return errf(err, errlen, rc, "bootstrap wal %s: %s", dir, ce_strerror(rc));
-	log_info("bootstrapped a new member %016llx of cluster %016llx",
-		(unsigned long long)d->cluster.self_id, (unsigned long long)d->cluster.cluster_id);
+	log_info("%s member %016llx of cluster %016llx", d->cluster.join ? "joining as" :
+		"bootstrapped a new", (unsigned long long)d->cluster.self_id,
+		(unsigned long long)d->cluster.cluster_id);
 	return 0;
 }
 

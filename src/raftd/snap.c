@@ -20,6 +20,7 @@
 #include "ipc/frame.h"
 #include "ipc/worker.h"
 #include "raft/raft.h"
+#include "store/envdir.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -314,23 +315,6 @@ static int rx_header(struct raftd_snap_rx *rx, struct evbuffer *in)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* step_snapshot hands the received snapshot to the core. */
 static int step_snapshot(struct raftd_snap_rx *rx)
 {
@@ -398,7 +382,7 @@ int raftd_snap_rx_feed(struct raftd_snap_rx *rx, struct evbuffer *in)
 		return -1;
 	}
 	rx->fd = -1;
-	if (rename(rx->tmp, rx->path) != 0 || fsync_dir_of(rx->path) != 0) {
+	if (rename(rx->tmp, rx->path) != 0 || store_fsync_parent(rx->path, NULL, 0) != 0) {
 		unlink(rx->tmp);
 		return -1;
 	}

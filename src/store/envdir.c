@@ -68,6 +68,14 @@ static void parent_of(char *out, size_t n, const char *path)
 		snprintf(out, n, "%.*s", (int)(slash - path), path);
 }
 
+int store_fsync_parent(const char *path, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+
+	parent_of(parent, sizeof(parent), path);
+	return store_dir_fsync(parent, err, errlen);
+}
+
 static int exists(const char *path)
 {
 	struct stat st;

@@ -24,6 +24,9 @@ int store_dir_remove(const char *path, char *err, size_t errlen);
 /* store_dir_fsync fsyncs a directory (makes renames and creations in it
  * durable). 0 or CE_IO. */
 int store_dir_fsync(const char *dir, char *err, size_t errlen);
+/* store_fsync_parent fsyncs the directory that holds path (after a rename
+ * or creation of path). */
+int store_fsync_parent(const char *path, char *err, size_t errlen);
 
 /* store_envdir_swap puts fresh in place of live as described above. 0 or
  * CE_IO (then store_envdir_recover sorts out what is left). */

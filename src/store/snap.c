@@ -252,22 +252,12 @@ out:
 	return rc;
 }
 
-static void parent_dir(char *out, size_t n, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		snprintf(out, n, ".");
-	else
-		snprintf(out, n, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-}
-
 int store_snap_save(DB_ENV *env, const char *path, struct store_snap_info *info, char *err,
                     size_t errlen)
 {
 	struct store_snap_info local;
 	struct snap_w w;
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX];
 	int rc;
 
 	if (info == NULL)
@@ -295,8 +285,7 @@ int store_snap_save(DB_ENV *env, const char *path, struct store_snap_info *info,
 		unlink(tmp);
 		return rc;
 	}
-	parent_dir(dir, sizeof(dir), path);
-	if ((rc = store_dir_fsync(dir, err, errlen)) != 0)
+	if ((rc = store_fsync_parent(path, err, errlen)) != 0)
 		return rc;
 	info->records = w.records;
 	info->bytes = w.off;

@@ -153,6 +153,15 @@ class Server:
 
     # -- process control -------------------------------------------------
 
+    def advertised_peer_url(self):
+        """The peer URL the others dial (a cluster member may advertise a
+        relay's port instead of its own)."""
+        return self.peer_url
+
+    def cluster_argv(self):
+        """--initial-cluster and friends: a one-member cluster here."""
+        return ["--initial-cluster", "%s=%s" % (self.name, self.peer_url)]
+
     def argv(self):
         if self.enable_v2 is None:
             v2 = []
@@ -164,9 +173,8 @@ class Server:
                 "--listen-client-urls", self.client_url,
                 "--advertise-client-urls", self.client_url,
                 "--listen-peer-urls", self.peer_url,
-                "--initial-advertise-peer-urls", self.peer_url,
-                "--initial-cluster", "%s=%s" % (self.name, self.peer_url)
-                ] + v2 + self.extra_args
+                "--initial-advertise-peer-urls", self.advertised_peer_url(),
+                ] + self.cluster_argv() + v2 + self.extra_args
 
     @property
     def pid(self):
@@ -338,25 +346,16 @@ class Member(Server):
     def id_hex(self):
         return None if self.id is None else "%x" % self.id
 
-    def argv(self):
+    def advertised_peer_url(self):
+        return self.adv_peer_url
+
+    def cluster_argv(self):
         c = self.cluster
-        if self.enable_v2 is None:
-            v2 = []
-        else:
-            v2 = ["--enable-v2" if self.enable_v2 else "--enable-v2=false"]
-        return [self.binary,
-                "--name", self.name,
-                "--data-dir", self.data_dir,
-                "--listen-client-urls", self.client_url,
-                "--advertise-client-urls", self.client_url,
-                "--listen-peer-urls", self.peer_url,
-                "--initial-advertise-peer-urls", self.adv_peer_url,
-                "--initial-cluster", self.initial_cluster,
+        return ["--initial-cluster", self.initial_cluster,
                 "--initial-cluster-state", self.state,
                 "--initial-cluster-token", c.token,
                 "--heartbeat-interval", str(c.heartbeat),
-                "--election-timeout", str(c.election),
-                ] + v2 + self.extra_args
+                "--election-timeout", str(c.election)]
 
     def stats_self(self, timeout=1.0):
         return self.http.get(self.url("/v2/stats/self"),
