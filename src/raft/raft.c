@@ -339,8 +339,14 @@ static int step_term(struct raft *r, const struct raft_msg *m)
 			resp.type = RAFT_MSG_APPEND_RESP;
 			resp.to = m->from;
 			raft_send(r, &resp);
-		} else if (m->type == RAFT_MSG_PRE_VOTE) {
-			resp.type = RAFT_MSG_PRE_VOTE_RESP;
+		} else if (is_vote_req(m->type)) {
+			/* Reject with our term (§5.1: the reply carries currentTerm
+			 * "for candidate to update itself"). Silence could leave a
+			 * candidate with the best log below the term of a voter that
+			 * never asks it for votes (it sees it as a learner, say), and
+			 * no election would ever succeed. */
+			resp.type = m->type == RAFT_MSG_PRE_VOTE ?
+				RAFT_MSG_PRE_VOTE_RESP : RAFT_MSG_VOTE_RESP;
 			resp.to = m->from;
 			resp.reject = 1;
 			raft_send(r, &resp);

@@ -3,6 +3,7 @@
  * receives committed entries in order. */
 #include "config.h"
 #include "raftd/raftd_int.h"
+#include "config/cfg.h"
 #include "ipc/conn.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
@@ -26,6 +27,46 @@ struct peer_info {
 	uint32_t slot;
 };
 
+static void read_answer(struct raftd *d, uint32_t j, uint64_t index)
+{
+	struct raftd_read *r = &d->reads[j];
+	uint8_t idx[8];
+
+	le_put64(idx, index);
+	if (r->slot < SHM_MAX_SLOTS && d->api[r->slot] && d->api_gen[r->slot] == r->gen)
+		ipc_conn_send(d->api[r->slot], IPC_READ_INDEX_RESP, r->req_id, r->slot, r->gen, idx, 8,
+			NULL, 0);
+	d->reads[j] = d->reads[--d->nreads];
+}
+
+static void read_issue(struct raftd *d, struct raftd_read *r, uint64_t now)
+{
+	uint64_t ctx = ++d->next_ctx;
+
+	if (raft_read_index(d->raft, ctx) == 0) {
+		r->ctx = ctx;
+		r->issued_ms = now;
+		raftd_schedule_ready(d);
+	}
+}
+
+void raftd_reads_tick(struct raftd *d)
+{
+	uint64_t now = shm_now_ms(), retry = d->w->cfg->election_timeout_ms;
+	int leader = raft_leader(d->raft) != RAFT_NONE;
+
+	for (uint32_t j = 0; j < d->nreads;) {
+		struct raftd_read *r = &d->reads[j];
+		if (now >= r->expires_ms) {
+			read_answer(d, j, 0);
+			continue;
+		}
+		if (leader && (r->ctx == 0 || now - r->issued_ms >= retry))
+			read_issue(d, r, now);
+		j++;
+	}
+}
+
 static void on_read_index(struct raftd *d, struct ipc_conn *c, const struct ipc_hdr *h)
 {
 	uint8_t zero[8] = { 0 };
@@ -36,16 +77,14 @@ static void on_read_index(struct raftd *d, struct ipc_conn *c, const struct ipc_
 		return;
 	}
 	r = &d->reads[d->nreads++];
-	r->ctx = ++d->next_ctx;
+	memset(r, 0, sizeof(*r));
 	r->slot = h->origin;
 	r->gen = h->gen;
 	r->req_id = h->req_id;
-	if (raft_read_index(d->raft, r->ctx) != 0) {
-		d->nreads--;
-		ipc_conn_send(c, IPC_READ_INDEX_RESP, h->req_id, h->origin, h->gen, zero, 8, NULL, 0);
-		return;
-	}
-	raftd_schedule_ready(d);
+	r->expires_ms = shm_now_ms() + raftd_held_ms(d);
+	/* Without a leader (or before the leader committed in its term) the
+	 * read waits for the tick to issue it, as a proposal waits. */
+	read_issue(d, r, shm_now_ms());
 }
 
 void raftd_answer_reads(struct raftd *d, const void *reads_v, size_t n)
@@ -54,16 +93,10 @@ void raftd_answer_reads(struct raftd *d, const void *reads_v, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		for (uint32_t j = 0; j < d->nreads; j++) {
-			struct raftd_read *r = &d->reads[j];
-			uint8_t idx[8];
-			if (r->ctx != rs[i].ctx)
-				continue;
-			le_put64(idx, rs[i].index);
-			if (r->slot < SHM_MAX_SLOTS && d->api[r->slot] && d->api_gen[r->slot] == r->gen)
-				ipc_conn_send(d->api[r->slot], IPC_READ_INDEX_RESP, r->req_id, r->slot,
-					r->gen, idx, 8, NULL, 0);
-			d->reads[j] = d->reads[--d->nreads];
-			break;
+			if (d->reads[j].ctx == rs[i].ctx && rs[i].ctx != 0) {
+				read_answer(d, j, rs[i].index);
+				break;
+			}
 		}
 	}
 }

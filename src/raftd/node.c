@@ -233,6 +233,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		raftd_flush_held(d);
 	if (d->store_sent < d->compacted)
 		raftd_pump_store(d); /* a snapshot load may need asking again */
+	if (d->nreads)
+		raftd_reads_tick(d);
 	if (raft_has_ready(d->raft))
 		raftd_schedule_ready(d);
 }

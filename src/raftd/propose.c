@@ -170,7 +170,7 @@ static int check_conf(struct raftd *d, const uint8_t *data, size_t len, const ch
  * election, short enough that a write the client was told timed out (the
  * api worker answers after APID_REQUEST_TIMEOUT_MS) is not applied much
  * later when a lost quorum comes back — etcd drops such proposals. */
-static uint64_t held_ms(const struct raftd *d)
+uint64_t raftd_held_ms(const struct raftd *d)
 {
 	uint64_t ms = 3 * d->w->cfg->election_timeout_ms;
 
@@ -192,7 +192,7 @@ static void hold(struct raftd *d, uint8_t type, const void *data, size_t len, ui
 	h->req_id = req_id;
 	h->origin = origin;
 	h->gen = gen;
-	h->expires_ms = shm_now_ms() + held_ms(d);
+	h->expires_ms = shm_now_ms() + raftd_held_ms(d);
 	h->len = len;
 	memcpy(h->data, data, len);
 	if (d->held == NULL)

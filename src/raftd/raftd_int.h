@@ -61,11 +61,17 @@ struct raftd_held {
 	uint8_t data[];
 };
 
+/* A linearizable read waiting for its read index. It is (re)issued to the
+ * core whenever there is a leader and the last attempt got no answer
+ * within an election timeout (the core drops requests when leadership
+ * changes), and failed once it is older than the proposal hold time. */
 struct raftd_read {
-	uint64_t ctx;
+	uint64_t ctx;       /* 0: not issued yet */
 	uint32_t slot;
 	uint32_t gen;
 	uint64_t req_id;
+	uint64_t expires_ms;
+	uint64_t issued_ms;
 };
 
 struct raftd {
@@ -144,6 +150,7 @@ void raftd_stats_publish(struct raftd *d);
 void raftd_submit(struct raftd *d, uint8_t type, const void *data, size_t len, uint64_t from,
 	uint64_t req_id, uint32_t origin, uint32_t gen);
 void raftd_flush_held(struct raftd *d);
+uint64_t raftd_held_ms(const struct raftd *d);
 void raftd_api_send(struct raftd *d, uint32_t slot, uint32_t gen, uint8_t type, uint64_t req_id,
 	const void *p, size_t n);
 
@@ -165,6 +172,7 @@ int raftd_snap_restore_store(struct raftd *d);
 int raftd_conns_listen(struct raftd *d);
 void raftd_conns_close(struct raftd *d);
 void raftd_answer_reads(struct raftd *d, const void *reads, size_t n);
-void raftd_fail_reads(struct raftd *d);
+/* raftd_reads_tick (re)issues waiting reads and fails expired ones. */
+void raftd_reads_tick(struct raftd *d);
 
 #endif

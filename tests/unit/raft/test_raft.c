@@ -1,8 +1,11 @@
 /* test_raft.c - scripted scenarios for the raft core: single node, elections,
- * the Raft paper's Figure 7 (repairing divergent followers) and Figure 8 (no
- * commit of an old-term entry by counting), the election restriction,
- * pre-vote, check-quorum, ReadIndex, leader transfer, snapshots and
- * membership changes. A tiny synchronous network drives the nodes. */
+ * the Raft paper's Figure 7 (a new leader repairs lagging and divergent
+ * followers, all six of the figure's), Figure 8 (no commit of an old-term
+ * entry by counting: a unit check and the figure's story (c)-(d), (c)-(e)),
+ * the election restriction, pre-vote, check-quorum, ReadIndex, leader
+ * transfer (also to a lagging follower, and its timeout), snapshots and
+ * membership changes (update-node, a leader removing itself). A tiny
+ * synchronous network drives the nodes. */
 #include "config.h"
 #include "raft/raft.h"
 #include "util/err.h"
@@ -13,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TN 5
+#define TN 7
 #define ELECTION 10
 
 struct tnet {
@@ -28,9 +31,10 @@ struct tnet {
 	size_t nreads[TN + 1];
 	int snap_installed[TN + 1];
 	uint64_t msgs_seen[RAFT_MSG_TYPE_MAX + 1];
+	uint64_t strip_above; /* if set, entries past this index are lost in transit */
 };
 
-static const uint64_t ids5[] = { 1, 2, 3, 4, 5 };
+static const uint64_t ids7[] = { 1, 2, 3, 4, 5, 6, 7 };
 
 static struct raft *mk(uint64_t id, size_t n, int pre_vote, int check_quorum,
 	const struct raft_hard_state *hs, const struct raft_entry *ents, size_t nents)
@@ -40,7 +44,7 @@ static struct raft *mk(uint64_t id, size_t n, int pre_vote, int check_quorum,
 	char err[128];
 
 	cfg.id = id;
-	cfg.peers = ids5;
+	cfg.peers = ids7;
 	cfg.npeers = n;
 	cfg.election_tick = ELECTION;
 	cfg.heartbeat_tick = 1;
@@ -142,9 +146,12 @@ static void drain_all(struct tnet *t)
 static void step_one(struct tnet *t, struct raft_msg *m)
 {
 	/* The driver sends its newest snapshot; here exactly the one asked for. */
-	struct raft_snapshot_meta meta = { m->index, m->log_term, ids5, t->n, NULL, 0 };
+	struct raft_snapshot_meta meta = { m->index, m->log_term, ids7, t->n, NULL, 0 };
 	struct raft *to = t->r[m->to];
 
+	while (t->strip_above && m->nentries &&
+	       m->entries[m->nentries - 1].index > t->strip_above)
+		free(m->entries[--m->nentries].data);
 	if (to == NULL || t->cut[m->from][m->to] || t->cut[m->to][m->from]) {
 		if (m->type == RAFT_MSG_SNAPSHOT && t->r[m->from])
 			raft_report_snapshot(t->r[m->from], m->to, 0);
@@ -273,7 +280,7 @@ END_TEST
 
 START_TEST(test_bad_config)
 {
-	struct raft_config cfg = { .id = 1, .peers = ids5, .npeers = 1, .election_tick = 1,
+	struct raft_config cfg = { .id = 1, .peers = ids7, .npeers = 1, .election_tick = 1,
 		.heartbeat_tick = 1, .max_inflight = 1 };
 	struct raft *r;
 	struct raft_hard_state hs = { 1, 0, 5 };
@@ -452,6 +459,43 @@ START_TEST(test_vote_rejected_for_stale_log)
 	ck_assert(rd.msgs[0].reject);
 	raft_advance(r, &rd);
 	raft_free(r);
+}
+END_TEST
+
+/* A vote request of an older term is rejected with our term (§5.1: the
+ * reply carries currentTerm "for candidate to update itself"). Regression
+ * (long-run simulation seed 88913): a voter with an inflated term and a
+ * stale log, which saw the candidate with the best log as a learner and so
+ * never asked it for votes, silently ignored that candidate's requests;
+ * neither learned the other's term and no leader was elected for hundreds of
+ * ticks after the faults healed. */
+START_TEST(test_stale_vote_gets_term)
+{
+	struct raft_hard_state hs = { 9, 0, 0 };
+	struct raft *voter = mk(1, 3, 0, 0, &hs, NULL, 0);
+	struct raft *cand = mk(2, 3, 0, 0, NULL, NULL, 0);
+	struct raft_msg m = { .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 4,
+		.index = 7, .log_term = 3 };
+	struct raft_ready rd;
+
+	ck_assert_int_eq(raft_step(voter, &m), 0);
+	raft_ready(voter, &rd);
+	ck_assert_uint_eq(rd.nmsgs, 1);
+	ck_assert_int_eq(rd.msgs[0].type, RAFT_MSG_VOTE_RESP);
+	ck_assert(rd.msgs[0].reject);
+	ck_assert_uint_eq(rd.msgs[0].term, 9);
+	raft_advance(voter, &rd);
+	ck_assert_uint_eq(raft_term(voter), 9);
+
+	ck_assert_int_eq(raft_campaign(cand), 0);
+	ck_assert_int_eq(raft_role(cand), RAFT_CANDIDATE);
+	m = (struct raft_msg){ .type = RAFT_MSG_VOTE_RESP, .from = 1, .to = 2, .term = 9,
+		.reject = 1 };
+	ck_assert_int_eq(raft_step(cand, &m), 0);
+	ck_assert_int_eq(raft_role(cand), RAFT_FOLLOWER);
+	ck_assert_uint_eq(raft_term(cand), 9); /* its next campaign outbids the voter */
+	raft_free(voter);
+	raft_free(cand);
 }
 END_TEST
 
@@ -678,7 +722,7 @@ START_TEST(test_conf_change)
 	ck_assert(raft_is_learner(t.r[1], 2));
 	/* the new member starts empty, knowing only the leader */
 	{
-		struct raft_config cfg = { .id = 2, .peers = ids5, .npeers = 1,
+		struct raft_config cfg = { .id = 2, .peers = ids7, .npeers = 1,
 			.election_tick = ELECTION, .heartbeat_tick = 1, .max_inflight = 2,
 			.max_msg_bytes = 16, .seed = 3 };
 		char err[64];
@@ -703,6 +747,225 @@ START_TEST(test_conf_change)
 		tick_all(&t, 2);
 		ck_assert_uint_ge(raft_commit(t.r[1]), idx);
 	}
+	net_close(&t);
+}
+END_TEST
+
+/* Figure 7, all six followers: a leader of term 8 (here elected from the
+ * log of the figure's leader) brings (a) missing one entry, (b) missing
+ * many, (c) with an extra entry of term 6, (d) with extra entries of term 7,
+ * (e) with extra uncommitted term-4 entries and (f) with entries of terms 2
+ * and 3 the others never saw, to its own log. */
+START_TEST(test_figure7_all_followers)
+{
+	static const uint64_t lead[] = { 1, 1, 1, 4, 4, 5, 5, 6, 6, 6 };
+	static const uint64_t fa[] = { 1, 1, 1, 4, 4, 5, 5, 6, 6 };
+	static const uint64_t fb[] = { 1, 1, 1, 4 };
+	static const uint64_t fc[] = { 1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6 };
+	static const uint64_t fd[] = { 1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7 };
+	static const uint64_t fe[] = { 1, 1, 1, 4, 4, 4, 4 };
+	static const uint64_t ff[] = { 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3 };
+	static const uint64_t *const logs[7] = { lead, fa, fb, fc, fd, fe, ff };
+	static const size_t lens[7] = { 10, 9, 4, 11, 12, 7, 11 };
+	struct raft_entry e[7][12];
+	struct tnet t;
+
+	memset(&t, 0, sizeof(t));
+	t.n = 7;
+	for (size_t i = 0; i < 7; i++) {
+		/* the figure's leader is in term 8: it last heard of term 7 */
+		struct raft_hard_state hs = { i == 0 ? 7 : logs[i][lens[i] - 1], 0, 3 };
+		mk_log(e[i], logs[i], lens[i]);
+		t.r[i + 1] = mk(i + 1, 7, 0, 0, &hs, e[i], lens[i]);
+	}
+	ck_assert_int_eq(raft_campaign(t.r[1]), 0);
+	deliver(&t);
+	/* (a), (b), (e), (f) vote for it; (c) and (d) hold more up-to-date logs */
+	ck_assert_int_eq(raft_role(t.r[1]), RAFT_LEADER);
+	ck_assert_uint_eq(raft_term(t.r[1]), 8);
+	tick_all(&t, 4);
+	for (int i = 1; i <= 7; i++) {
+		ck_assert_uint_eq(raft_last_index(t.r[i]), 11);
+		for (uint64_t k = 1; k <= 10; k++)
+			ck_assert_uint_eq(raft_entry_at(t.r[i], k)->term, lead[k - 1]);
+		ck_assert_uint_eq(raft_entry_at(t.r[i], 11)->term, 8);
+		ck_assert_uint_eq(raft_commit(t.r[i]), 11);
+		ck_assert_uint_eq(t.applied[i], 11);
+	}
+	net_close(&t);
+}
+END_TEST
+
+/* Figure 8 as a story with 5 servers. */
+static const char fig8_data[] = "entry 2 of term 2";
+
+/* fig8_c: state (c). S1 (term 4 leader) has replicated index 2 of term 2 to
+ * S2 and S3, a majority, and its term-4 entry to S2 and S3 only if
+ * share_term4. S5 (index 2 of term 3) is down. */
+static void fig8_c(struct tnet *t, int share_term4)
+{
+	struct raft_entry l12[2] = { { 1, 1, 0, NULL, 0 },
+		{ 2, 2, 0, (void *)fig8_data, sizeof(fig8_data) } };
+	struct raft_hard_state h = { 3, 0, 1 };
+
+	memset(t, 0, sizeof(*t));
+	t->n = 5;
+	t->r[1] = mk(1, 5, 0, 0, &h, l12, 2);
+	t->r[2] = mk(2, 5, 0, 0, &h, l12, 2);
+	t->r[3] = mk(3, 5, 0, 0, &h, l12, 1);
+	t->r[4] = mk(4, 5, 0, 0, &h, l12, 1);
+	t->strip_above = share_term4 ? 0 : 2; /* S1's index 3 stays home */
+	ck_assert_int_eq(raft_campaign(t->r[1]), 0);
+	deliver(t);
+	ck_assert_int_eq(raft_role(t->r[1]), RAFT_LEADER);
+	ck_assert_uint_eq(raft_term(t->r[1]), 4);
+	tick_all(t, 3);
+	ck_assert_uint_eq(raft_entry_at(t->r[3], 2)->term, 2);
+	t->strip_above = 0;
+}
+
+/* S1 crashes; S5 comes back (term 4 heard) with index 2 of term 3. */
+static void fig8_s1_crash_s5_back(struct tnet *t)
+{
+	struct raft_entry l5[2] = { { 1, 1, 0, NULL, 0 }, { 2, 3, 0, "S5", 2 } };
+	struct raft_hard_state h5 = { 4, 0, 1 };
+
+	raft_free(t->r[1]);
+	t->r[1] = NULL;
+	t->r[5] = mk(5, 5, 0, 0, &h5, l5, 2);
+}
+
+START_TEST(test_figure8_overwrite_uncommitted)
+{
+	struct tnet t;
+
+	fig8_c(&t, 0);
+	/* (c) index 2 is on a majority, but of an older term: not committed */
+	for (int i = 1; i <= 4; i++) {
+		ck_assert_uint_eq(raft_commit(t.r[i]), 1);
+		ck_assert_uint_le(t.applied[i], 1);
+	}
+	ck_assert_uint_eq(raft_last_index(t.r[1]), 3);
+	ck_assert_uint_eq(raft_last_index(t.r[2]), 2);
+	/* (d) S5 can win with S2, S3, S4 (its last term 3 beats 2) and
+	 * overwrites index 2 everywhere: safe, since nobody applied it. */
+	fig8_s1_crash_s5_back(&t);
+	for (int i = 0; i < 3 && raft_role(t.r[5]) != RAFT_LEADER; i++) {
+		ck_assert_int_eq(raft_campaign(t.r[5]), 0);
+		deliver(&t);
+	}
+	ck_assert_int_eq(raft_role(t.r[5]), RAFT_LEADER);
+	tick_all(&t, 3);
+	for (int i = 2; i <= 5; i++) {
+		ck_assert_uint_eq(raft_entry_at(t.r[i], 2)->term, 3);
+		ck_assert_uint_ge(raft_commit(t.r[i]), 3);
+	}
+	net_close(&t);
+}
+END_TEST
+
+START_TEST(test_figure8_commit_current_term)
+{
+	struct tnet t;
+
+	fig8_c(&t, 1);
+	/* (e) S1's term-4 entry reached a majority: index 2 and 3 commit */
+	ck_assert_uint_eq(raft_commit(t.r[1]), 3);
+	fig8_s1_crash_s5_back(&t);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(raft_campaign(t.r[5]), 0);
+		deliver(&t);
+		ck_assert_int_ne(raft_role(t.r[5]), RAFT_LEADER); /* only S4 votes */
+	}
+	ck_assert_int_eq(raft_campaign(t.r[2]), 0);
+	deliver(&t);
+	ck_assert_int_eq(raft_role(t.r[2]), RAFT_LEADER);
+	tick_all(&t, 3);
+	for (int i = 2; i <= 5; i++) {
+		ck_assert_uint_eq(raft_entry_at(t.r[i], 2)->term, 2);
+		ck_assert_uint_eq(raft_entry_at(t.r[i], 3)->term, 4);
+		ck_assert_uint_ge(t.applied[i], 3);
+	}
+	net_close(&t);
+}
+END_TEST
+
+/* Leader transfer to a follower that lags: the leader first brings it up to
+ * date, then sends TIMEOUT_NOW. A transfer to an unreachable node is
+ * abandoned after an election timeout and proposals resume. */
+START_TEST(test_leader_transfer_lagging_and_timeout)
+{
+	struct tnet t;
+	uint64_t last;
+
+	net_init(&t, 3, 1, 1);
+	ck_assert_int_eq(raft_campaign(t.r[1]), 0);
+	deliver(&t);
+	isolate(&t, 3, 1);
+	for (uint64_t v = 1; v <= 5; v++)
+		propose_u64(t.r[1], v);
+	deliver(&t);
+	last = raft_last_index(t.r[1]);
+	ck_assert_uint_lt(raft_last_index(t.r[3]), last);
+	isolate(&t, 3, 0);
+	ck_assert_int_eq(raft_transfer_leader(t.r[1], 3), 0);
+	ck_assert_int_eq(raft_propose(t.r[1], RAFT_ENTRY_NORMAL, "x", 1, NULL), CE_AGAIN);
+	tick_all(&t, 3);
+	ck_assert_int_eq(raft_role(t.r[3]), RAFT_LEADER);
+	ck_assert_int_eq(raft_role(t.r[1]), RAFT_FOLLOWER);
+	ck_assert_uint_eq(raft_last_index(t.r[3]), last + 1);
+	ck_assert_uint_eq(raft_entry_at(t.r[3], last)->term, raft_entry_at(t.r[1], last)->term);
+
+	isolate(&t, 2, 1);
+	ck_assert_int_eq(raft_transfer_leader(t.r[3], 2), 0);
+	ck_assert_int_eq(raft_propose(t.r[3], RAFT_ENTRY_NORMAL, "y", 1, NULL), CE_AGAIN);
+	tick_all(&t, ELECTION);
+	ck_assert_int_eq(raft_role(t.r[3]), RAFT_LEADER);
+	ck_assert_int_eq(raft_propose(t.r[3], RAFT_ENTRY_NORMAL, "y", 1, NULL), 0);
+	net_close(&t);
+}
+END_TEST
+
+static void propose_cc(struct raft *r, uint8_t type, uint64_t id)
+{
+	struct raft_conf_change c = { type, id };
+	uint8_t b[RAFT_CONF_CHANGE_LEN + 16];
+	raft_conf_change_encode(&c, b);
+	memcpy(b + RAFT_CONF_CHANGE_LEN, "http://10.0.0.2", 16); /* driver context */
+	ck_assert_int_eq(raft_propose(r, RAFT_ENTRY_CONF_CHANGE, b, sizeof(b), NULL), 0);
+}
+
+/* Update-node changes no membership; a leader that removes itself steps
+ * down once it applies the change and the others go on without it. */
+START_TEST(test_conf_update_and_remove_leader)
+{
+	struct tnet t;
+	uint64_t ids[8], lead = 0, idx;
+
+	net_init(&t, 3, 0, 0);
+	ck_assert_int_eq(raft_campaign(t.r[1]), 0);
+	deliver(&t);
+	propose_cc(t.r[1], RAFT_CONF_UPDATE_NODE, 2);
+	tick_all(&t, 2);
+	for (int i = 1; i <= 3; i++) {
+		ck_assert_uint_eq(raft_voters(t.r[i], ids, 8), 3);
+		ck_assert(raft_is_voter(t.r[i], 2));
+	}
+	propose_cc(t.r[1], RAFT_CONF_REMOVE_NODE, 1);
+	tick_all(&t, 2);
+	ck_assert_int_eq(raft_role(t.r[1]), RAFT_FOLLOWER);
+	ck_assert(!raft_is_voter(t.r[1], 1));
+	tick_all(&t, 4 * ELECTION);
+	for (int i = 2; i <= 3; i++)
+		if (raft_role(t.r[i]) == RAFT_LEADER)
+			lead = (uint64_t)i;
+	ck_assert_uint_ne(lead, 0);
+	ck_assert_uint_eq(raft_voters(t.r[lead], ids, 8), 2);
+	ck_assert(!raft_is_voter(t.r[lead], 1));
+	idx = propose_u64(t.r[lead], 11);
+	tick_all(&t, 2);
+	ck_assert_uint_ge(t.applied[2], idx);
+	ck_assert_uint_ge(t.applied[3], idx);
 	net_close(&t);
 }
 END_TEST
@@ -742,6 +1005,7 @@ Suite *suite_raft(void)
 	tcase_add_test(tc, test_figure7_repair);
 	tcase_add_test(tc, test_figure8_no_commit_by_counting);
 	tcase_add_test(tc, test_vote_rejected_for_stale_log);
+	tcase_add_test(tc, test_stale_vote_gets_term);
 	tcase_add_test(tc, test_prevote_no_disruption);
 	tcase_add_test(tc, test_check_quorum_step_down);
 	tcase_add_test(tc, test_check_quorum_lease);
@@ -750,6 +1014,11 @@ Suite *suite_raft(void)
 	tcase_add_test(tc, test_leader_transfer);
 	tcase_add_test(tc, test_snapshot_catch_up);
 	tcase_add_test(tc, test_conf_change);
+	tcase_add_test(tc, test_figure7_all_followers);
+	tcase_add_test(tc, test_figure8_overwrite_uncommitted);
+	tcase_add_test(tc, test_figure8_commit_current_term);
+	tcase_add_test(tc, test_leader_transfer_lagging_and_timeout);
+	tcase_add_test(tc, test_conf_update_and_remove_leader);
 	tcase_add_test(tc, test_step_rejects_garbage);
 	suite_add_tcase(s, tc);
 	return s;
