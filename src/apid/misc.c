@@ -247,6 +247,7 @@ static void serve_metrics(struct apid *a, struct hreq *req)
 	shm_store_read(a->w->shm, &st);
 	metric(b, "etcd_server_has_leader", "gauge", "Whether or not a leader exists. 1 is existence, 0 is not.", r.leader_id != RAFT_NONE);
 	metric(b, "etcd_server_is_leader", "gauge", "Whether or not this member is a leader. 1 if is, 0 otherwise.", r.leader_id == a->cluster.self_id);
+	metric(b, "etcd_server_is_learner", "gauge", "Whether or not this member is a learner. 1 if is, 0 otherwise.", r.is_learner);
 	metric(b, "etcd_server_leader_changes_seen_total", "counter", "The number of leader changes seen.", r.leader_changes);
 	metric(b, "etcd_server_proposals_committed_total", "gauge", "The total number of consensus proposals committed.", r.commit_index);
 	metric(b, "etcd_server_proposals_applied_total", "gauge", "The total number of consensus proposals applied.", st.applied_index);
@@ -263,6 +264,16 @@ static void serve_metrics(struct apid *a, struct hreq *req)
 		"etcd_disk_wal_fsync_duration_seconds_sum %.9f\n"
 		"etcd_disk_wal_fsync_duration_seconds_count %" PRIu64 "\n",
 		r.wal_fsyncs, (double)r.wal_fsync_ns / 1e9, r.wal_fsyncs);
+	bufprintf(b, "# HELP etcd_network_peer_sent_bytes_total The total number of bytes sent to peers.\n"
+		"# TYPE etcd_network_peer_sent_bytes_total counter\n");
+	for (uint32_t i = 0; i < r.npeers && i < SHM_MAX_PEER_STATS; i++)
+		bufprintf(b, "etcd_network_peer_sent_bytes_total{To=\"%" PRIx64 "\"} %" PRIu64 "\n",
+			r.peers[i].id, r.peers[i].sent_bytes);
+	bufprintf(b, "# HELP etcd_network_peer_received_bytes_total The total number of bytes received from peers.\n"
+		"# TYPE etcd_network_peer_received_bytes_total counter\n");
+	for (uint32_t i = 0; i < r.npeers && i < SHM_MAX_PEER_STATS; i++)
+		bufprintf(b, "etcd_network_peer_received_bytes_total{From=\"%" PRIx64 "\"} %" PRIu64 "\n",
+			r.peers[i].id, r.peers[i].recv_bytes);
 	bufprintf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
 		"# TYPE cetcd_worker_restarts_total counter\n");
 	for (uint32_t i = 0; i < a->w->shm->hdr->nslots; i++) {

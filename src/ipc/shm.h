@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x43455443u /* "CETC" */
-#define SHM_LAYOUT_VERSION 2u
+#define SHM_LAYOUT_VERSION 3u
 #define SHM_MAX_SLOTS 72u
 
 enum worker_role { ROLE_NONE = 0, ROLE_RAFT, ROLE_STORE, ROLE_API, ROLE_PROXY };
@@ -55,8 +55,9 @@ struct shm_peer_stat {
 	uint64_t id;
 	uint64_t successes, fails;
 	uint64_t lat_cur_ns, lat_avg_ns, lat_min_ns, lat_max_ns, lat_stddev_ns;
+	uint64_t sent_bytes, recv_bytes; /* peer traffic, for /metrics */
 };
-_Static_assert(sizeof(struct shm_peer_stat) == 64, "shm_peer_stat layout");
+_Static_assert(sizeof(struct shm_peer_stat) == 80, "shm_peer_stat layout");
 
 struct shm_raft {
 	uint32_t seq; /* seqlock: odd while being written */
@@ -77,10 +78,10 @@ struct shm_raft {
 	uint64_t proposals_pending; /* held for a leader or in flight */
 	uint64_t wal_fsync_buckets[14]; /* cumulative: <= 1ms, 2ms, ... 8.192s */
 	uint32_t npeers;
-	uint32_t pad;
+	uint32_t is_learner;
 	struct shm_peer_stat peers[SHM_MAX_PEER_STATS];
 };
-_Static_assert(sizeof(struct shm_raft) == 128 + 14 * 8 + 64 * SHM_MAX_PEER_STATS, "shm_raft layout");
+_Static_assert(sizeof(struct shm_raft) == 128 + 14 * 8 + 80 * SHM_MAX_PEER_STATS, "shm_raft layout");
 
 struct shm_store {
 	uint32_t seq;

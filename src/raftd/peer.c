@@ -279,6 +279,7 @@ int raftd_peer_send(struct raftd *d, uint64_t id, uint8_t type, uint64_t req_id,
 		return CE_CLOSED;
 	ipc_hdr_pack(&h, hb);
 	evbuffer_add(out, hb, sizeof(hb));
+	p->sent_bytes += sizeof(hb) + alen + blen;
 	if (alen)
 		evbuffer_add(out, a, alen);
 	if (blen)
@@ -419,6 +420,7 @@ static void on_peer_msg(struct raftd *d, const struct peer_in *pi, const uint8_t
 	}
 	if (peer != NULL) {
 		peer->last_heard_ms = now_ms();
+		peer->recv_bytes += IPC_HDR_SIZE + n;
 		if (m.type == RAFT_MSG_HEARTBEAT_RESP && peer->hb_sent_ns != 0) {
 			raftd_peer_latency(peer, raftd_now_ns() - peer->hb_sent_ns);
 			peer->hb_sent_ns = 0;

@@ -46,6 +46,7 @@ struct raftd_peer {
 	uint64_t hb_sent_ns;
 	uint64_t sent_appends;
 	uint64_t successes, fails;
+	uint64_t sent_bytes, recv_bytes;
 	uint64_t lat_n, lat_cur_ns, lat_min_ns, lat_max_ns;
 	double lat_sum, lat_sumsq; /* in ms */
 	struct raftd_snap_tx *tx;  /* a snapshot being sent to it */

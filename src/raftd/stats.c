@@ -39,6 +39,8 @@ static void peer_stat(const struct raftd_peer *p, struct shm_peer_stat *o)
 	o->id = p->id;
 	o->successes = p->successes;
 	o->fails = p->fails;
+	o->sent_bytes = p->sent_bytes;
+	o->recv_bytes = p->recv_bytes;
 	if (p->lat_n > 0) {
 		double avg = p->lat_sum / (double)p->lat_n;
 		double var = p->lat_sumsq / (double)p->lat_n - avg * avg;
@@ -65,4 +67,5 @@ void raftd_stats_publish(struct raftd *d)
 			peer_stat(d->peers[i], &s->peers[n++]);
 	}
 	s->npeers = n;
+	s->is_learner = (uint32_t)raft_is_learner(d->raft, d->cluster.self_id);
 }
