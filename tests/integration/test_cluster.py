@@ -345,3 +345,62 @@ def test_member_errors(c3):
         assert r.text == "Method Not Allowed\n"
     # nothing above changed the membership
     assert s.get("/v2/members").text == members_json(c3)
+
+
+# -- etcdctl (v2 mode) against the cluster ------------------------------------
+
+def etcdctl2(m, *args):
+    import os
+    import subprocess
+    env = dict(os.environ, ETCDCTL_API="2")
+    return subprocess.run([cluster.ETCDCTL_BIN, "--endpoints", m.client_url]
+                          + list(args), env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=30)
+
+
+def test_etcdctl_member_list_and_cluster_health(c3):
+    lead = c3.leader_index()
+    p = etcdctl2(c3[0], "member", "list")
+    assert p.returncode == 0, p.stderr
+    want = sorted("%s: name=%s peerURLs=%s clientURLs=%s isLeader=%s" % (
+        m.id_hex, m.name, m.adv_peer_url, m.client_url,
+        "true" if m.index == lead else "false") for m in c3.active())
+    assert sorted(p.stdout.splitlines()) == want
+    p = etcdctl2(c3[1], "cluster-health")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[-1] == "cluster is healthy"
+    assert sorted(lines[:-1]) == sorted(
+        "member %s is healthy: got healthy result from %s" % (m.id_hex,
+                                                               m.client_url)
+        for m in c3.active())
+
+
+def test_etcdctl_member_add_update_remove(cluster_factory):
+    c = cluster_factory(3)
+    m0 = c[0]
+    # etcd refuses membership changes (500, "unhealthy cluster") for ~5 s
+    # after its members connect; cetcd as soon as a quorum is connected.
+    deadline = time.monotonic() + cluster.RECONFIG_TIMEOUT
+    while True:
+        p = etcdctl2(m0, "member", "add", "extra", "http://127.0.0.1:1")
+        if p.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("Added member named extra with ID ")
+    new_id = p.stdout.split(" with ID ")[1].split()[0]
+    assert 'ETCD_INITIAL_CLUSTER_STATE="existing"' in p.stdout
+    p = etcdctl2(m0, "member", "update", new_id, "http://127.0.0.1:2")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "Updated member with ID %s in cluster" % new_id
+    listing = etcdctl2(c[1], "member", "list").stdout
+    assert "%s[unstarted]: peerURLs=http://127.0.0.1:2" % new_id in listing
+    p = etcdctl2(m0, "member", "remove", new_id)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "Removed member %s from cluster" % new_id
+    p = etcdctl2(m0, "member", "remove", new_id)
+    assert p.returncode == 1
+    assert "Couldn't find a member in the cluster with an ID of %s." % new_id \
+        in p.stderr
