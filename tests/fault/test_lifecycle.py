@@ -356,7 +356,10 @@ def test_sighup_reopens_log_file(server_factory):
     s.start()
     w = all_workers(s)
     raft, store = w["raft worker"][0], w["storage worker"][0]
-    assert "ready to serve" in read_file(logfile)
+    # the supervisor logs readiness on its next tick, which may come just
+    # after /health turned true
+    cluster.wait_until(lambda: "ready to serve" in read_file(logfile), 5,
+                       "the supervisor to log readiness")
     os.rename(logfile, rotated)
     os.kill(s.pid, signal.SIGHUP)
     cluster.wait_until(lambda: os.path.exists(logfile), 3,
