@@ -15,3 +15,10 @@ src_store_libstore_a_SOURCES = \
 	src/store/snap.c src/store/snap.h \
 	src/store/envdir.c src/store/envdir.h
 EXTRA_DIST += src/store/README
+# the v3 mvcc store (README "v3 store")
+src_store_libstore_a_SOURCES += \
+	src/store/mvcc.c src/store/mvcc.h src/store/mvcc_int.h \
+	src/store/mvcc_kv.c src/store/mvcc_range.c src/store/mvcc_compact.c
+# v3 leases (README "v3 leases")
+src_store_libstore_a_SOURCES += \
+	src/store/lease.c src/store/lease.h src/store/lease_int.h src/store/lease_mem.c

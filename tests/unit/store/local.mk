@@ -7,3 +7,6 @@ tests_unit_store_test_store_SOURCES = tests/unit/store/main.c tests/unit/store/s
 tests_unit_store_test_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_test_store_LDADD = src/store/libstore.a src/wal/libwal.a src/util/libutil.a \
 	$(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+tests_unit_store_test_store_SOURCES += tests/unit/store/test_mvcc.h tests/unit/store/test_mvcc.c \
+	tests/unit/store/test_mvcc_model.c
+tests_unit_store_test_store_SOURCES += tests/unit/store/test_lease.c tests/unit/store/test_lease_model.c

@@ -8,5 +8,9 @@ Suite *suite_v2req(void);
 Suite *suite_v2store(void);
 Suite *suite_env(void);
 Suite *suite_snap(void);
+Suite *suite_mvcc(void);
+Suite *suite_mvcc_model(void);
+Suite *suite_lease(void);
+Suite *suite_lease_model(void);
 
 #endif

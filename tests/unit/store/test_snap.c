@@ -111,7 +111,12 @@ static void digest(DB_ENV *env, const char *name, uint64_t *count, uint32_t *crc
 	*count = 0;
 	*crc = 0;
 	ck_assert_int_eq(db_create(&db, env, 0), 0);
-	ck_assert_int_eq(db->open(db, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT, 0), 0);
+	rc = db->open(db, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+	if (rc == ENOENT) { /* not created in this environment: empty, as the dump skips it */
+		db->close(db, 0);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(db->cursor(db, NULL, &c, 0), 0);
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
