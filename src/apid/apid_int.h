@@ -15,6 +15,8 @@ struct hreq;
 struct event;
 struct ipc_conn;
 struct v2store;
+struct mvcc;
+struct etcd_gw_route;
 struct worker;
 struct proto_result;
 struct proto_event;
@@ -26,7 +28,7 @@ struct proto_event;
 /* Attempts of a read that lost a deadlock against the writer. */
 #define APID_READ_RETRIES 10
 
-enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS };
+enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS, PENDING_V3 };
 
 /* A request waiting for the cluster: a proposal's result, or a read index. */
 struct pending {
@@ -41,6 +43,9 @@ struct pending {
 	int recursive, sorted;
 	uint64_t read_index;
 	int no_value_on_success;
+	/* v3: the gateway route and the request in protobuf */
+	const struct etcd_gw_route *route;
+	int v3_method;
 };
 
 struct watcher {
@@ -60,6 +65,7 @@ struct apid {
 	struct httpd *http;
 	DB_ENV *env;
 	struct v2store *v2;
+	struct mvcc *mvcc;
 	uint64_t db_gen;
 	struct ipc_conn *raft;
 	struct ipc_conn *store;
@@ -126,6 +132,14 @@ int apid_only(struct hreq *req, int methods, const char *allow);
 struct json_t;
 /* apid_send_json sends o (consumed), with a newline after it if asked. */
 void apid_send_json(struct hreq *req, int status, const char *ctype, struct json_t *o, int newline);
+
+/* v3gw.c: etcd's v3 JSON gateway (/v3/...) */
+int v3gw_handle(struct apid *a, struct hreq *req, const char *path);
+void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
+void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index);
+void v3gw_on_error(struct apid *a, struct pending *p, const char *msg);
+/* v3gw_applied_advanced serves v3 reads waiting for the applied index. */
+int v3gw_serve_read(struct apid *a, struct pending *p);
 
 /* members.c: /v2/members and /v2/machines from the store's /0/members */
 void members_handle(struct apid *a, struct hreq *req, const char *rest);

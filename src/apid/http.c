@@ -87,7 +87,7 @@ static void route(struct hreq *req, void *arg)
 			v2keys_handle(a, req, path);
 		else
 			http_send_text(req, 404, "404 page not found\n");
-	} else {
+	} else if (!v3gw_handle(a, req, path)) {
 		misc_handle(a, req, path);
 	}
 	free(path);

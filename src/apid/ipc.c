@@ -10,6 +10,7 @@
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/env.h"
+#include "store/mvcc.h"
 #include "store/v2store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -29,6 +30,9 @@ static void db_detach(struct apid *a)
 {
 	if (a->v2)
 		v2store_free(a->v2);
+	if (a->mvcc)
+		mvcc_free(a->mvcc);
+	a->mvcc = NULL;
 	if (a->env)
 		store_env_close(a->env);
 	a->v2 = NULL;
@@ -47,7 +51,8 @@ static void db_attach(struct apid *a, uint64_t gen)
 	db_detach(a);
 	snprintf(dir, sizeof(dir), "%s/member/db", a->w->cfg->data_dir);
 	if (store_env_open(&a->env, dir, 0, err, sizeof(err)) != 0 ||
-		v2store_open(&a->v2, a->env, 0, err, sizeof(err)) != 0) {
+		v2store_open(&a->v2, a->env, 0, err, sizeof(err)) != 0 ||
+		mvcc_open(&a->mvcc, a->env, 0, err, sizeof(err)) != 0) {
 		log_error("open database for reading: %s", err);
 		db_detach(a);
 		return;
@@ -89,7 +94,9 @@ static void on_result(struct apid *a, const struct ipc_hdr *h, const uint8_t *p)
 	if (pd == NULL)
 		return; /* timed out already */
 	if (proto_result_decode(&r, p, h->len) == 0 && pd->req) {
-		if (pd->kind == PENDING_MEMBERS)
+		if (pd->kind == PENDING_V3)
+			v3gw_on_result(a, pd, &r);
+		else if (pd->kind == PENDING_MEMBERS)
 			members_on_result(a, pd, &r);
 		else
 			v2keys_on_result(a, pd, &r);
@@ -136,10 +143,18 @@ static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t 
 	if (pd == NULL)
 		return;
 	if (h->type == IPC_READ_INDEX_RESP) {
-		v2keys_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
+		if (pd->kind == PENDING_V3)
+			v3gw_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
+		else
+			v2keys_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
 		return;
 	}
-	if (pd->req && pd->kind == PENDING_MEMBERS) {
+	if (pd->req && pd->kind == PENDING_V3) {
+		char msg[256];
+		size_t n = h->len > 4 ? h->len - 4 : 0;
+		snprintf(msg, sizeof(msg), "%.*s", (int)n, (const char *)p + 4);
+		v3gw_on_error(a, pd, msg);
+	} else if (pd->req && pd->kind == PENDING_MEMBERS) {
 		char msg[256];
 		size_t n = h->len > 4 ? h->len - 4 : 0;
 		snprintf(msg, sizeof(msg), "%.*s", (int)n, (const char *)p + 4);

@@ -57,7 +57,9 @@ void pending_free(struct pending *p)
 
 static void expire(struct apid *a, struct pending *p)
 {
-	if (p->req && p->kind == PENDING_MEMBERS) {
+	if (p->req && p->kind == PENDING_V3) {
+		v3gw_on_error(a, p, "etcdserver: request timed out");
+	} else if (p->req && p->kind == PENDING_MEMBERS) {
 		members_on_error(a, p, CE_AGAIN, "etcdserver: request timed out");
 	} else if (p->req) {
 		if (p->kind == PENDING_V2_WRITE)

@@ -405,7 +405,10 @@ void v2keys_applied_advanced(struct apid *a)
 			continue;
 		}
 		*pp = p->next;
-		serve_get(a, p->req, p->path, p->path_len, p->recursive, p->sorted);
+		if (p->kind == PENDING_V3)
+			v3gw_serve_read(a, p);
+		else
+			serve_get(a, p->req, p->path, p->path_len, p->recursive, p->sorted);
 		p->req = NULL;
 		pending_free(p);
 	}

@@ -27,7 +27,11 @@ enum proto_kind {
 	 * body is the member JSON, etcd's Member: {"id":"<hex>","name":"...",
 	 * "peerURLs":[...],"clientURLs":[...],"isLearner":true} (isLearner only
 	 * when true). The bootstrap entries carry origin PROTO_ORIGIN_NONE. */
-	PROTO_CONF = 4
+	PROTO_CONF = 4,
+	/* body: u8 method (enum v3_method, v3/v3.h), then etcd's request in
+	 * protobuf; the result carries the protobuf response (status 200) or
+	 * the gRPC code (error_code) and etcd's message */
+	PROTO_V3 = 5
 };
 
 /* Membership JSON (raft worker <-> storage worker, WAL snapshot records):

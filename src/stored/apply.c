@@ -180,6 +180,9 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 	case PROTO_V2_SYNC:
 		apply_v2(s, &env, a.index);
 		break;
+	case PROTO_V3:
+		stored_apply_v3(s, &env, a.index);
+		break;
 	default:
 		log_error("entry %" PRIu64 ": unknown kind %u; skipped", a.index, env.kind);
 		break;

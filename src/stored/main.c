@@ -79,6 +79,8 @@ int stored_db_open(struct stored *s, char *err, size_t errlen)
 		return rc;
 	if ((rc = v2store_open(&s->v2, s->env, 1, err, errlen)) != 0)
 		return rc;
+	if ((rc = stored_v3_open(s, err, errlen)) != 0)
+		return rc;
 	if ((rc = stored_meta_load(s, err, errlen)) != 0)
 		return rc;
 	/* Make the recovered state durable before telling the raft worker
@@ -91,6 +93,7 @@ void stored_db_close(struct stored *s)
 {
 	v2store_free(s->v2);
 	s->v2 = NULL;
+	stored_v3_close(s);
 	if (s->env)
 		store_env_checkpoint(s->env);
 	store_env_close(s->env);

@@ -15,6 +15,8 @@ struct event;
 struct evconnlistener;
 struct ipc_conn;
 struct v2store;
+struct mvcc;
+struct lease;
 struct worker;
 
 #define STORED_TICK_MS 500
@@ -33,6 +35,8 @@ struct stored {
 	struct cluster cluster;
 	DB_ENV *env;
 	struct v2store *v2;
+	struct mvcc *mvcc;
+	struct lease *lease;
 	struct ipc_conn *raft;
 	struct event *reconnect_ev;
 	struct event *tick_ev;
@@ -57,6 +61,12 @@ struct stored {
 };
 
 struct v2_req;
+
+/* v3.c: etcd's v3 requests on the MVCC and lease stores */
+int stored_v3_open(struct stored *s, char *err, size_t errlen);
+void stored_v3_close(struct stored *s);
+struct proto_envelope;
+void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_t index);
 struct proto_envelope;
 
 /* main.c: the database handles */

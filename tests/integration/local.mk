@@ -19,6 +19,7 @@ EXTRA_DIST += \
 	tests/integration/linearize.py \
 	tests/integration/test_linearize.py \
 	tests/integration/test_cluster.py \
+	tests/integration/test_v3_kv.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \

@@ -1,0 +1,293 @@
+/* v3gw.c - etcd 3.4's grpc-gateway: POST /v3/<service>/<method> with a
+ * JSON body, answered in JSON (src/pb maps both ways). /v3beta/ paths are
+ * the same routes (etcd 3.4 serves both).
+ *
+ * The request becomes etcd's protobuf message, which is what travels:
+ * - writes (Put, DeleteRange, Compaction, Txn with writes) are proposed to
+ *   raft (envelope PROTO_V3: method byte + protobuf) and answered with the
+ *   protobuf response the storage worker produces when it applies them;
+ * - reads (Range, Txn without writes) are served here from the database:
+ *   serializable at once, linearizable (the default) after a ReadIndex
+ *   round once this member has applied up to the read index.
+ */
+#include "config.h"
+#include "apid/apid_int.h"
+#include "config/cfg.h"
+#include "http/httpd.h"
+#include "ipc/proto.h"
+#include "ipc/worker.h"
+#include "pb/etcd_schema.h"
+#include "pb/pb.h"
+#include "pb/pb_json.h"
+#include "store/mvcc.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "v3/v3.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Which routes are KV methods the v3 executor knows. */
+static int method_of(const struct etcd_gw_route *r)
+{
+	static const struct {
+		const char *grpc;
+		int method;
+	} map[] = {
+		{ "/etcdserverpb.KV/Range", V3_RANGE },
+		{ "/etcdserverpb.KV/Put", V3_PUT },
+		{ "/etcdserverpb.KV/DeleteRange", V3_DELETE_RANGE },
+		{ "/etcdserverpb.KV/Txn", V3_TXN },
+		{ "/etcdserverpb.KV/Compact", V3_COMPACT },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(r->grpc_method, map[i].grpc) == 0)
+			return map[i].method;
+	return 0;
+}
+
+static void send_error(struct hreq *req, int status, int code, const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b);
+	pb_json_error_body(&b, msg, code);
+	hreq_add_header(req, "Content-Type", "application/json");
+	hreq_reply(req, status, b.data, b.len);
+	buf_close(&b);
+}
+
+/* grpc-gateway's HTTPStatusFromCode for the codes etcd uses. */
+static int status_of(int code)
+{
+	switch (code) {
+	case V3_NOT_FOUND:
+		return 404;
+	case V3_INVALID_ARGUMENT:
+	case V3_FAILED_PRECONDITION:
+	case V3_OUT_OF_RANGE:
+		return 400;
+	case V3_UNAVAILABLE:
+		return 503;
+	case 4: /* DeadlineExceeded */
+		return 504;
+	default:
+		return 500;
+	}
+}
+
+static void send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len)
+{
+	struct buf b;
+	char err[256];
+
+	buf_init(&b);
+	if (pb_to_json(r->resp, pb, len, &b, err, sizeof(err)) != 0) {
+		log_error("v3 %s: cannot encode the response: %s", r->path, err);
+		send_error(req, 500, 13, "etcdserver: internal error");
+	} else {
+		hreq_add_header(req, "Content-Type", "application/json");
+		hreq_add_header(req, "Grpc-Metadata-Content-Type", "application/grpc");
+		hreq_reply(req, 200, b.data, b.len);
+	}
+	buf_close(&b);
+}
+
+static void ctx_init(struct apid *a, struct v3_ctx *c)
+{
+	struct shm_raft r;
+
+	memset(c, 0, sizeof(*c));
+	shm_raft_read(a->w->shm, &r);
+	c->mvcc = a->mvcc;
+	c->cluster_id = a->cluster.cluster_id;
+	c->member_id = a->cluster.self_id;
+	c->raft_term = r.term;
+	c->max_txn_ops = (int64_t)a->w->cfg->max_txn_ops;
+}
+
+/* serve_read answers a read from the database; 1 if it turned out to be a
+ * write (a Txn with puts or deletes), 0 when answered. */
+static int serve_read(struct apid *a, struct hreq *req, const struct etcd_gw_route *r, int method,
+	const uint8_t *pb, size_t len)
+{
+	struct v3_ctx c;
+	struct buf out;
+	char msg[256];
+	int code = 0, is_write = 0, rc;
+
+	ctx_init(a, &c);
+	buf_init(&out);
+	rc = v3_read(&c, method, pb, len, &out, &code, msg, sizeof(msg), &is_write);
+	if (rc == 0 && !is_write) {
+		if (code != 0)
+			send_error(req, status_of(code), code, msg);
+		else
+			send_pb(req, r, out.data, out.len);
+	} else if (rc != 0) {
+		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: database read failed");
+	}
+	buf_close(&out);
+	return rc == 0 && is_write;
+}
+
+static struct pending *park(struct apid *a, struct hreq *req, uint64_t req_id,
+	const struct etcd_gw_route *r, int method, const uint8_t *pb, size_t len)
+{
+	struct pending *p = pending_add(a, req_id, PENDING_V3, req);
+
+	if (p == NULL)
+		return NULL;
+	p->route = r;
+	p->v3_method = method;
+	if (len > 0 && (p->path = malloc(len)) != NULL)
+		memcpy(p->path, pb, len);
+	p->path_len = p->path ? len : 0;
+	return p;
+}
+
+static void propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r, int method,
+	const uint8_t *pb, size_t len)
+{
+	uint8_t m = (uint8_t)method;
+	uint64_t req_id;
+	struct buf body;
+
+	buf_init(&body);
+	buf_put(&body, &m, 1);
+	buf_put(&body, pb, len);
+	if (apid_propose(a, PROTO_V3, body.data, body.len, &req_id) != 0 ||
+		park(a, req, req_id, r, method, NULL, 0) == NULL)
+		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
+	buf_close(&body);
+}
+
+static int is_serializable(int method, const uint8_t *pb, size_t len)
+{
+	int s = 0;
+
+	if (method == V3_RANGE)
+		pb_get_bool(pb, len, 7, &s); /* RangeRequest.serializable */
+	return s;
+}
+
+static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len)
+{
+	int method = method_of(r), code = 0;
+	struct v3_ctx c;
+	char msg[256];
+	uint64_t req_id;
+
+	if (method == 0) {
+		send_error(req, 501, 12, "unknown service or method");
+		return;
+	}
+	ctx_init(a, &c);
+	v3_check(&c, method, pb, len, &code, msg, sizeof(msg));
+	if (code != 0) {
+		send_error(req, status_of(code), code, msg);
+		return;
+	}
+	if (method != V3_RANGE && method != V3_TXN) {
+		propose(a, req, r, method, pb, len);
+		return;
+	}
+	if (!apid_db_ready(a)) {
+		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+		return;
+	}
+	if (is_serializable(method, pb, len)) {
+		if (serve_read(a, req, r, method, pb, len))
+			propose(a, req, r, method, pb, len);
+		return;
+	}
+	/* Linearizable: a read index first (a Txn with writes is proposed
+	 * when its turn comes, see v3gw_serve_read). */
+	if (apid_read_index(a, &req_id) != 0 || park(a, req, req_id, r, method, pb, len) == NULL)
+		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
+}
+
+int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
+{
+	const struct etcd_gw_route *r;
+	char alias[256];
+	struct buf pb;
+	size_t blen;
+	const char *body;
+	char err[512];
+
+	if (strncmp(path, "/v3beta/", 8) == 0) {
+		snprintf(alias, sizeof(alias), "/v3/%s", path + 8);
+		path = alias;
+	}
+	if (strncmp(path, "/v3/", 4) != 0)
+		return 0;
+	r = etcd_gw_route_find(path, strlen(path));
+	if (r == NULL) {
+		hreq_add_header(req, "X-Content-Type-Options", "nosniff");
+		http_send_text(req, 404, "Not Found\n");
+		return 1;
+	}
+	if (hreq_method(req) != H_POST) {
+		hreq_add_header(req, "X-Content-Type-Options", "nosniff");
+		http_send_text(req, 405, "Method Not Allowed\n");
+		return 1;
+	}
+	if (r->kind != ETCD_GW_UNARY) {
+		send_error(req, 501, 12, "streaming gateway calls are not served yet");
+		return 1;
+	}
+	body = hreq_body(req, &blen);
+	buf_init(&pb);
+	if (pb_from_json(r->req, body, blen, &pb, err, sizeof(err)) != 0)
+		send_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
+	else
+		dispatch(a, req, r, pb.data, pb.len);
+	buf_close(&pb);
+	return 1;
+}
+
+void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result *r)
+{
+	char msg[256];
+
+	(void)a;
+	if (r->error_code == 0) {
+		send_pb(p->req, p->route, r->body, r->len);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%.*s", (int)r->len, (const char *)r->body);
+	send_error(p->req, (int)r->http_status, (int)r->error_code, msg);
+}
+
+void v3gw_on_error(struct apid *a, struct pending *p, const char *msg)
+{
+	(void)a;
+	/* The raft worker refused it, or it timed out (etcd's Unavailable). */
+	send_error(p->req, 503, V3_UNAVAILABLE, msg);
+}
+
+void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index)
+{
+	if (index == 0) {
+		send_error(p->req, 503, V3_UNAVAILABLE, "etcdserver: request timed out");
+		p->req = NULL;
+		pending_free(p);
+		return;
+	}
+	p->read_index = index;
+	p->next = a->reads_waiting;
+	a->reads_waiting = p;
+	v2keys_applied_advanced(a);
+}
+
+int v3gw_serve_read(struct apid *a, struct pending *p)
+{
+	if (serve_read(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len))
+		propose(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len);
+	return 0;
+}
