@@ -16,6 +16,7 @@ struct event;
 struct ipc_conn;
 struct v2store;
 struct mvcc;
+struct lease;
 struct etcd_gw_route;
 struct worker;
 struct proto_result;
@@ -66,6 +67,7 @@ struct apid {
 	DB_ENV *env;
 	struct v2store *v2;
 	struct mvcc *mvcc;
+	struct lease *lease;
 	uint64_t db_gen;
 	struct ipc_conn *raft;
 	struct ipc_conn *store;

@@ -10,6 +10,7 @@
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/env.h"
+#include "store/lease.h"
 #include "store/mvcc.h"
 #include "store/v2store.h"
 #include "util/buf.h"
@@ -33,6 +34,9 @@ static void db_detach(struct apid *a)
 	if (a->mvcc)
 		mvcc_free(a->mvcc);
 	a->mvcc = NULL;
+	if (a->lease)
+		lease_free(a->lease);
+	a->lease = NULL;
 	if (a->env)
 		store_env_close(a->env);
 	a->v2 = NULL;
@@ -46,13 +50,18 @@ static void db_attach(struct apid *a, uint64_t gen)
 	char dir[PATH_MAX];
 	char err[512] = "";
 
+	struct lease_cfg lc;
+
 	if (a->env && a->db_gen == gen)
 		return;
 	db_detach(a);
+	lease_cfg_init(&lc, (int64_t)a->w->cfg->heartbeat_interval_ms,
+		(int64_t)a->w->cfg->election_timeout_ms);
 	snprintf(dir, sizeof(dir), "%s/member/db", a->w->cfg->data_dir);
 	if (store_env_open(&a->env, dir, 0, err, sizeof(err)) != 0 ||
 		v2store_open(&a->v2, a->env, 0, err, sizeof(err)) != 0 ||
-		mvcc_open(&a->mvcc, a->env, 0, err, sizeof(err)) != 0) {
+		mvcc_open(&a->mvcc, a->env, 0, err, sizeof(err)) != 0 ||
+		lease_open(&a->lease, a->env, 0, &lc, err, sizeof(err)) != 0) {
 		log_error("open database for reading: %s", err);
 		db_detach(a);
 		return;

@@ -19,6 +19,7 @@
 #include "pb/etcd_schema.h"
 #include "pb/pb.h"
 #include "pb/pb_json.h"
+#include "store/lease.h"
 #include "store/mvcc.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -41,6 +42,11 @@ static int method_of(const struct etcd_gw_route *r)
 		{ "/etcdserverpb.KV/DeleteRange", V3_DELETE_RANGE },
 		{ "/etcdserverpb.KV/Txn", V3_TXN },
 		{ "/etcdserverpb.KV/Compact", V3_COMPACT },
+		{ "/etcdserverpb.Lease/LeaseGrant", V3_LEASE_GRANT },
+		{ "/etcdserverpb.Lease/LeaseRevoke", V3_LEASE_REVOKE },
+		{ "/etcdserverpb.Lease/LeaseKeepAlive", V3_LEASE_KEEPALIVE },
+		{ "/etcdserverpb.Lease/LeaseLeases", V3_LEASE_LEASES },
+		{ "/etcdserverpb.Lease/LeaseTimeToLive", V3_LEASE_TTL },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -60,32 +66,14 @@ static void send_error(struct hreq *req, int status, int code, const char *msg)
 	buf_close(&b);
 }
 
-/* grpc-gateway's HTTPStatusFromCode for the codes etcd uses. */
-static int status_of(int code)
-{
-	switch (code) {
-	case V3_NOT_FOUND:
-		return 404;
-	case V3_INVALID_ARGUMENT:
-	case V3_FAILED_PRECONDITION:
-	case V3_OUT_OF_RANGE:
-		return 400;
-	case V3_UNAVAILABLE:
-		return 503;
-	case 4: /* DeadlineExceeded */
-		return 504;
-	default:
-		return 500;
-	}
-}
-
 static void send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len)
 {
 	struct buf b;
 	char err[256];
 
 	buf_init(&b);
-	if (pb_to_json(r->resp, pb, len, &b, err, sizeof(err)) != 0) {
+	if ((r->kind == ETCD_GW_UNARY ? pb_to_json(r->resp, pb, len, &b, err, sizeof(err)) :
+		pb_json_stream_chunk(r->resp, pb, len, &b, err, sizeof(err))) != 0) {
 		log_error("v3 %s: cannot encode the response: %s", r->path, err);
 		send_error(req, 500, 13, "etcdserver: internal error");
 	} else {
@@ -96,6 +84,30 @@ static void send_pb(struct hreq *req, const struct etcd_gw_route *r, const void 
 	buf_close(&b);
 }
 
+/* Seconds left of lease id, from the deadlines the leader's storage
+ * worker publishes; < -1 when this member is not the leader or does not
+ * know the lease (etcd forwards TimeToLive to the leader; cetcd answers
+ * the granted TTL there). */
+static int64_t ttl_left(void *arg, int64_t id)
+{
+	struct apid *a = arg;
+	const struct shm_leases *sl = a->w->shm->leases;
+	int64_t left = -2;
+	int tries = 100;
+	uint32_t v;
+
+	_Static_assert(sizeof(struct shm_lease_deadline) == sizeof(struct lease_expiry), "layout");
+	do {
+		const struct lease_expiry *e;
+		uint32_t n;
+		v = shm_read_begin(&sl->seq);
+		n = sl->n < SHM_MAX_LEASE_DEADLINES ? sl->n : SHM_MAX_LEASE_DEADLINES;
+		e = lease_expiry_find((const struct lease_expiry *)sl->v, n, id);
+		left = e ? lease_ttl_left(e->deadline_ms, (int64_t)shm_now_ms()) : -2;
+	} while (shm_read_retry(&sl->seq, v) && --tries > 0);
+	return left;
+}
+
 static void ctx_init(struct apid *a, struct v3_ctx *c)
 {
 	struct shm_raft r;
@@ -103,10 +115,13 @@ static void ctx_init(struct apid *a, struct v3_ctx *c)
 	memset(c, 0, sizeof(*c));
 	shm_raft_read(a->w->shm, &r);
 	c->mvcc = a->mvcc;
+	c->lease = a->lease;
 	c->cluster_id = a->cluster.cluster_id;
 	c->member_id = a->cluster.self_id;
 	c->raft_term = r.term;
 	c->max_txn_ops = (int64_t)a->w->cfg->max_txn_ops;
+	c->lease_ttl_left = ttl_left;
+	c->lease_arg = a;
 }
 
 /* serve_read answers a read from the database; 1 if it turned out to be a
@@ -124,7 +139,7 @@ static int serve_read(struct apid *a, struct hreq *req, const struct etcd_gw_rou
 	rc = v3_read(&c, method, pb, len, &out, &code, msg, sizeof(msg), &is_write);
 	if (rc == 0 && !is_write) {
 		if (code != 0)
-			send_error(req, status_of(code), code, msg);
+			send_error(req, v3_http_status(code), code, msg);
 		else
 			send_pb(req, r, out.data, out.len);
 	} else if (rc != 0) {
@@ -189,10 +204,26 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	ctx_init(a, &c);
 	v3_check(&c, method, pb, len, &code, msg, sizeof(msg));
 	if (code != 0) {
-		send_error(req, status_of(code), code, msg);
+		send_error(req, v3_http_status(code), code, msg);
 		return;
 	}
-	if (method != V3_RANGE && method != V3_TXN) {
+	if (method == V3_LEASE_GRANT) {
+		int64_t id = 0;
+		pb_get_i64(pb, len, 2, &id);
+		if (id == 0) {
+			/* The receiving member picks the id, so every member
+			 * applies the same one (etcd's reqIDGen). */
+			struct buf with;
+			buf_init(&with);
+			buf_put(&with, pb, len);
+			pb_put_i64(&with, 2, lease_idgen_next((struct lease_idgen *)a->w->shm->hdr->lease_idgen));
+			propose(a, req, r, method, with.data, with.len);
+			buf_close(&with);
+			return;
+		}
+	}
+	if (method != V3_RANGE && method != V3_TXN && method != V3_LEASE_LEASES &&
+		method != V3_LEASE_TTL) {
 		propose(a, req, r, method, pb, len);
 		return;
 	}
@@ -237,7 +268,7 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 		http_send_text(req, 405, "Method Not Allowed\n");
 		return 1;
 	}
-	if (r->kind != ETCD_GW_UNARY) {
+	if (r->kind != ETCD_GW_UNARY && strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") != 0) {
 		send_error(req, 501, 12, "streaming gateway calls are not served yet");
 		return 1;
 	}

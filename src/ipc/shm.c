@@ -18,7 +18,8 @@ static size_t align64(size_t n)
 size_t shm_size(uint32_t nslots)
 {
 	return align64(sizeof(struct shm_header)) + align64(sizeof(struct shm_raft)) +
-		align64(sizeof(struct shm_store)) + (size_t)nslots * sizeof(struct shm_slot);
+		align64(sizeof(struct shm_store)) + align64((size_t)nslots * sizeof(struct shm_slot)) +
+		sizeof(struct shm_leases);
 }
 
 static void shm_map_regions(struct shm *s, void *base)
@@ -28,6 +29,7 @@ static void shm_map_regions(struct shm *s, void *base)
 	s->raft = (struct shm_raft *)(p + s->hdr->raft_off);
 	s->store = (struct shm_store *)(p + s->hdr->store_off);
 	s->slots = (struct shm_slot *)(p + s->hdr->slots_off);
+	s->leases = (struct shm_leases *)(p + s->hdr->leases_off);
 }
 
 int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen)
@@ -52,6 +54,7 @@ int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen)
 	s->hdr->store_off = s->hdr->raft_off + (uint32_t)align64(sizeof(struct shm_raft));
 	s->hdr->slots_off = s->hdr->store_off + (uint32_t)align64(sizeof(struct shm_store));
 	s->hdr->nslots = nslots;
+	s->hdr->leases_off = s->hdr->slots_off + (uint32_t)align64((size_t)nslots * sizeof(struct shm_slot));
 	s->hdr->start_time_ns = (uint64_t)clock_wall_ns();
 	s->size = size;
 	shm_map_regions(s, base);
@@ -67,7 +70,8 @@ int shm_attach(struct shm *s, void *base, size_t size, char *err, size_t errlen)
 	if (h->version != SHM_LAYOUT_VERSION)
 		return errf(err, errlen, CE_VERSION, "shm: layout version %u, want %u", h->version,
 			SHM_LAYOUT_VERSION);
-	if (h->size != size || h->slots_off + (uint64_t)h->nslots * sizeof(struct shm_slot) > size)
+	if (h->size != size || h->slots_off + (uint64_t)h->nslots * sizeof(struct shm_slot) > size ||
+		h->leases_off + (uint64_t)sizeof(struct shm_leases) > size)
 		return errf(err, errlen, CE_CORRUPT, "shm: size %llu does not match mapping %zu",
 			(unsigned long long)h->size, size);
 	memset(s, 0, sizeof(*s));

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x43455443u /* "CETC" */
-#define SHM_LAYOUT_VERSION 3u
+#define SHM_LAYOUT_VERSION 5u
 #define SHM_MAX_SLOTS 72u
 
 enum worker_role { ROLE_NONE = 0, ROLE_RAFT, ROLE_STORE, ROLE_API, ROLE_PROXY };
@@ -46,8 +46,29 @@ struct shm_header {
 	uint32_t slots_off;
 	uint32_t nslots;
 	uint64_t start_time_ns; /* wall clock at supervisor start */
+	/* This member's lease id generator (store/lease.h struct
+	 * lease_idgen), shared by the api workers; set by the supervisor. */
+	uint64_t lease_idgen[2];
+	uint32_t leases_off;   /* struct shm_leases, after the slots */
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct shm_header) == 40, "shm_header layout");
+_Static_assert(sizeof(struct shm_header) == 64, "shm_header layout");
+
+/* The leader's lease deadlines (written by the storage worker while it is
+ * the primary lessor, sorted by id; n = 0 elsewhere), so api workers can
+ * answer LeaseTimeToLive with the time left. Seqlocked, one writer. */
+#define SHM_MAX_LEASE_DEADLINES 4096
+struct shm_lease_deadline {
+	int64_t id;
+	int64_t deadline_ms; /* shm_now_ms clock */
+};
+struct shm_leases {
+	uint32_t seq;
+	uint32_t n;
+	uint64_t gen;
+	struct shm_lease_deadline v[SHM_MAX_LEASE_DEADLINES];
+};
+_Static_assert(sizeof(struct shm_leases) == 16 + 16 * SHM_MAX_LEASE_DEADLINES, "shm_leases layout");
 
 /* What the leader knows of one follower (/v2/stats/leader). */
 #define SHM_MAX_PEER_STATS 16
@@ -117,6 +138,7 @@ struct shm {
 	struct shm_raft *raft;
 	struct shm_store *store;
 	struct shm_slot *slots;
+	struct shm_leases *leases;
 	size_t size;
 	int fd;
 };

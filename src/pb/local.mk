@@ -6,3 +6,4 @@ src_pb_libpb_a_SOURCES = \
 	src/pb/gojson.c src/pb/gojson.h \
 	src/pb/pb_json.c src/pb/pb_json.h \
 	src/pb/etcd_schema.c src/pb/etcd_schema.h
+EXTRA_DIST += src/pb/README

@@ -209,6 +209,7 @@ void stored_apply_batch_end(struct stored *s)
 	st->applied_term = s->applied_term;
 	st->v2_index = v2store_current_index(s->v2);
 	shm_write_end(&st->seq);
+	stored_v3_after_batch(s);
 	stored_flush_out(s);
 	stored_duties_after_batch(s);
 	stored_send_progress(s);

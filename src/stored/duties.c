@@ -158,4 +158,5 @@ void stored_duties_tick(struct stored *s)
 	shm_raft_read(s->w->shm, &r);
 	publish(s, &r, now_ms);
 	expire(s, &r, now_ms);
+	stored_v3_duties(s, &r, now_ms);
 }

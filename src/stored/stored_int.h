@@ -37,6 +37,7 @@ struct stored {
 	struct v2store *v2;
 	struct mvcc *mvcc;
 	struct lease *lease;
+	uint64_t deadlines_gen; /* of the table last copied to shm_leases */
 	struct ipc_conn *raft;
 	struct event *reconnect_ev;
 	struct event *tick_ev;
@@ -67,6 +68,9 @@ int stored_v3_open(struct stored *s, char *err, size_t errlen);
 void stored_v3_close(struct stored *s);
 struct proto_envelope;
 void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_t index);
+struct shm_raft;
+void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_ms);
+void stored_v3_after_batch(struct stored *s);
 struct proto_envelope;
 
 /* main.c: the database handles */

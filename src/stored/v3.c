@@ -4,7 +4,10 @@
 #include "config.h"
 #include "stored/stored_int.h"
 #include "config/cfg.h"
+#include "ipc/frame.h"
 #include "ipc/proto.h"
+#include "ipc/shm.h"
+#include "pb/pb.h"
 #include "ipc/worker.h"
 #include "store/lease.h"
 #include "store/mvcc.h"
@@ -38,26 +41,6 @@ void stored_v3_close(struct stored *s)
 	s->mvcc = NULL;
 }
 
-/* etcd's gateway maps gRPC codes to HTTP statuses (grpc-gateway's
- * HTTPStatusFromCode); the api worker sends them. */
-static uint32_t http_of(int code)
-{
-	switch (code) {
-	case 0:
-		return 200;
-	case V3_NOT_FOUND:
-		return 404;
-	case V3_FAILED_PRECONDITION:
-	case V3_INVALID_ARGUMENT:
-	case V3_OUT_OF_RANGE:
-		return 400;
-	case V3_UNAVAILABLE:
-		return 503;
-	default:
-		return 500;
-	}
-}
-
 void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_t index)
 {
 	const uint8_t *body = env->body;
@@ -76,6 +59,7 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 	c.member_id = s->cluster.self_id;
 	c.raft_term = s->applied_term;
 	c.max_txn_ops = (int64_t)s->w->cfg->max_txn_ops;
+	c.now_ms = (int64_t)shm_now_ms();
 	buf_init(&out);
 	rc = v3_apply(&c, s->txn, body[0], body + 1, env->len - 1, &out, &code, msg, sizeof(msg));
 	if (rc < 0 || out.oom) {
@@ -85,6 +69,77 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 	if (code == 0)
 		stored_queue_result(s, env, 200, 0, 0, out.data, out.len, index);
 	else
-		stored_queue_result(s, env, http_of(code), (uint32_t)code, 0, msg, strlen(msg), index);
+		stored_queue_result(s, env, (uint32_t)v3_http_status(code), (uint32_t)code, 0, msg, strlen(msg), index);
 	buf_close(&out);
+}
+
+/* publish_deadlines copies the primary lessor's deadlines to shared memory
+ * when they changed (api workers answer LeaseTimeToLive from them). */
+static void publish_deadlines(struct stored *s, int leader)
+{
+	struct shm_leases *sl = s->w->shm->leases;
+	uint64_t gen = leader ? lease_expiry_gen(s->lease) + 1 : 0;
+	size_t n = 0;
+
+	if (gen == s->deadlines_gen)
+		return;
+	s->deadlines_gen = gen;
+	shm_write_begin(&sl->seq);
+	if (leader) {
+		n = lease_expiry_dump(s->lease, (struct lease_expiry *)sl->v, SHM_MAX_LEASE_DEADLINES);
+		if (n > SHM_MAX_LEASE_DEADLINES)
+			n = SHM_MAX_LEASE_DEADLINES;
+	}
+	sl->n = (uint32_t)n;
+	sl->gen = gen;
+	shm_write_end(&sl->seq);
+}
+
+/* The leader's lessor: promoted when this member leads (deadlines start
+ * from the remaining TTLs, plus an election timeout as etcd), demoted when
+ * it does not; expired leases are revoked through raft, as etcd's leader
+ * does every 500 ms. */
+void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_ms)
+{
+	int64_t ids[64];
+	size_t n;
+	int leader = r->leader_id != 0 && r->leader_id == r->member_id;
+
+	if (s->lease == NULL || s->raft == NULL)
+		return;
+	if (leader && !lease_is_primary(s->lease))
+		lease_promote(s->lease, (int64_t)now_ms, (int64_t)s->w->cfg->election_timeout_ms);
+	else if (!leader && lease_is_primary(s->lease))
+		lease_demote(s->lease);
+	publish_deadlines(s, leader);
+	if (!leader)
+		return;
+	n = lease_expired(s->lease, (int64_t)now_ms, ids, sizeof(ids) / sizeof(ids[0]));
+	for (size_t i = 0; i < n; i++) {
+		struct proto_envelope env;
+		struct buf out, req;
+		uint8_t m = V3_LEASE_REVOKE;
+
+		buf_init(&req);
+		buf_init(&out);
+		buf_put(&req, &m, 1);
+		pb_put_i64(&req, 1, ids[i]); /* LeaseRevokeRequest.ID */
+		memset(&env, 0, sizeof(env));
+		env.kind = PROTO_V3;
+		env.origin = PROTO_ORIGIN_NONE;
+		env.body = req.data;
+		env.len = req.len;
+		proto_envelope_encode(&out, &env);
+		stored_send_to_raft(s, IPC_PROPOSE, out.data, out.len);
+		buf_close(&req);
+		buf_close(&out);
+	}
+}
+
+/* After each batch: a grant or keepalive applied on the leader shows in
+ * LeaseTimeToLive at once. */
+void stored_v3_after_batch(struct stored *s)
+{
+	if (s->lease != NULL && lease_is_primary(s->lease))
+		publish_deadlines(s, 1);
 }

@@ -17,6 +17,8 @@
 #include "supervisor/ident.h"
 #include "cluster/cluster.h"
 #include "supervisor/notify.h"
+#include "store/lease.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/proctitle.h"
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
+	lease_idgen_init((struct lease_idgen *)s.shm.hdr->lease_idgen, s.cluster.self_id,
+		clock_wall_ns() / 1000000);
 	ipc_set_instance(getpid());
 	write_pid_file(s.cfg.pid_file);
 	log_info("cetcd %s starting: name %s, data dir %s", PACKAGE_VERSION, s.cfg.name,

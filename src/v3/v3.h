@@ -33,6 +33,11 @@ enum v3_method {
 	V3_DELETE_RANGE = 3,
 	V3_TXN = 4,
 	V3_COMPACT = 5,
+	V3_LEASE_GRANT = 6,
+	V3_LEASE_REVOKE = 7,
+	V3_LEASE_KEEPALIVE = 8,
+	V3_LEASE_LEASES = 9, /* a read */
+	V3_LEASE_TTL = 10,   /* a read */
 };
 
 /* gRPC codes etcd's errors use. */
@@ -52,8 +57,17 @@ struct v3_ctx {
 	uint64_t member_id;
 	uint64_t raft_term;       /* the header's raft_term */
 	int64_t max_txn_ops;      /* --max-txn-ops */
+	int64_t now_ms;           /* the storage worker's clock (lease deadlines) */
+	/* TimeToLive: seconds left of lease id as the leader's lessor knows
+	 * it, or < -1 when unknown here (then the granted TTL is answered). */
+	int64_t (*lease_ttl_left)(void *arg, int64_t id);
+	void *lease_arg;
 	DB_TXN *txn;              /* private: the write transaction of v3_apply */
 };
+
+/* v3_http_status: the HTTP status etcd's gateway (grpc-gateway's
+ * HTTPStatusFromCode) sends for a gRPC code. */
+int v3_http_status(int code);
 
 /* v3_check validates a request before it is proposed, as etcd's v3rpc
  * does (empty key, value/lease given with ignore_*, txn size, duplicate

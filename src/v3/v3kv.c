@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "v3/v3.h"
+#include "v3/v3_int.h"
 #include "pb/pb.h"
 #include "store/lease.h"
 #include "store/mvcc.h"
@@ -39,7 +40,7 @@ enum {
 
 #define V3_MAX_TXN_DEPTH 16
 
-static int fail(int *code, char *msg, size_t msglen, int c, const char *text)
+int v3_fail(int *code, char *msg, size_t msglen, int c, const char *text)
 {
 	*code = c;
 	snprintf(msg, msglen, "%s", text);
@@ -53,19 +54,19 @@ static int mvcc_rc(int rc, int *code, char *msg, size_t msglen)
 	case 0:
 		return 0;
 	case MVCC_ERR_COMPACTED:
-		return fail(code, msg, msglen, V3_OUT_OF_RANGE,
+		return v3_fail(code, msg, msglen, V3_OUT_OF_RANGE,
 			"etcdserver: mvcc: required revision has been compacted");
 	case MVCC_ERR_FUTURE_REV:
-		return fail(code, msg, msglen, V3_OUT_OF_RANGE,
+		return v3_fail(code, msg, msglen, V3_OUT_OF_RANGE,
 			"etcdserver: mvcc: required revision is a future revision");
 	case MVCC_ERR_KEY_NOT_FOUND:
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key not found");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key not found");
 	default:
 		return rc < 0 ? rc : CE_CORRUPT;
 	}
 }
 
-static void put_header(struct buf *b, const struct v3_ctx *c, int64_t rev, int full)
+void v3_put_header(struct buf *b, const struct v3_ctx *c, int64_t rev, int full)
 {
 	size_t m = pb_msg_begin(b, RRESP_HEADER);
 
@@ -147,7 +148,7 @@ static int do_range(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, st
 	int rc;
 
 	if ((rc = decode_range(p, n, &req)) != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad range request");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad range request");
 	mvcc_range_res_init(&res);
 	rc = writer ? mvcc_txn_range(c->mvcc, &req, &res, err, sizeof(err)) :
 		mvcc_range(c->mvcc, &req, &res, err, sizeof(err));
@@ -155,7 +156,7 @@ static int do_range(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, st
 		mvcc_range_res_close(&res);
 		return mvcc_rc(rc, code, msg, msglen);
 	}
-	put_header(out, c, res.rev, full_header);
+	v3_put_header(out, c, res.rev, full_header);
 	for (size_t i = 0; i < res.nkvs; i++)
 		put_kv(out, RRESP_KVS, &res.kvs[i]);
 	pb_put_bool(out, RRESP_MORE, res.more);
@@ -196,9 +197,9 @@ static int do_put(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out,
 	char err[256];
 
 	if (decode_put(p, n, &req, &want_prev) != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad put request");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad put request");
 	if (!req.ignore_lease && !lease_known(c, req.lease))
-		return fail(code, msg, msglen, V3_NOT_FOUND, "etcdserver: requested lease not found");
+		return v3_fail(code, msg, msglen, V3_NOT_FOUND, "etcdserver: requested lease not found");
 	if ((rc = mvcc_put(c->mvcc, &req, &prev, err, sizeof(err))) != 0)
 		return mvcc_rc(rc, code, msg, msglen);
 	if (c->lease != NULL) {
@@ -208,7 +209,7 @@ static int do_put(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out,
 			sizeof(err))) < 0)
 			return rc;
 	}
-	put_header(out, c, mvcc_wtxn_rev(c->mvcc), full_header);
+	v3_put_header(out, c, mvcc_wtxn_rev(c->mvcc), full_header);
 	if (want_prev && prev != NULL)
 		put_kv(out, PRESP_PREV_KV, prev);
 	return 0;
@@ -226,7 +227,7 @@ static int do_delete(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *o
 
 	if (get_bytes(p, n, DR_KEY, &k, &kl) != 0 || get_bytes(p, n, DR_END, &e, &el) != 0 ||
 		get_bool(p, n, DR_PREV_KV, &want_prev) != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad delete request");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad delete request");
 	if ((rc = mvcc_delete_range(c->mvcc, k, kl, e, el, &deleted, &first, err, sizeof(err))) != 0)
 		return mvcc_rc(rc, code, msg, msglen);
 	ev = mvcc_wtxn_events(c->mvcc, &nev);
@@ -237,7 +238,7 @@ static int do_delete(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *o
 					ev[i].prev.key_len, err, sizeof(err))) < 0)
 				return rc;
 	}
-	put_header(out, c, mvcc_wtxn_rev(c->mvcc), full_header);
+	v3_put_header(out, c, mvcc_wtxn_rev(c->mvcc), full_header);
 	pb_put_i64(out, DRESP_DELETED, deleted);
 	if (want_prev)
 		for (size_t i = first; i < nev; i++)
@@ -327,9 +328,9 @@ static int precheck(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, in
 	int branch, rc;
 
 	if (depth > V3_MAX_TXN_DEPTH)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: txn nested too deep");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: txn nested too deep");
 	if ((branch = txn_branch(c, writer, p, n)) < 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad compare");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad compare");
 	pb_reader_init(&r, p, n);
 	while ((rc = pb_next_of(&r, branch ? TXN_SUCCESS : TXN_FAILURE, &it)) == 1) {
 		const uint8_t *b;
@@ -340,7 +341,7 @@ static int precheck(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, in
 			struct mvcc_put_req req;
 			int pk;
 			if (decode_put(b, bl, &req, &pk) != 0)
-				return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad put request");
+				return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad put request");
 			if (req.ignore_value || req.ignore_lease) {
 				struct mvcc_range_req rr;
 				struct mvcc_range_res res;
@@ -357,16 +358,16 @@ static int precheck(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, in
 				if (rc != 0)
 					return mvcc_rc(rc, code, msg, msglen);
 				if (cnt == 0)
-					return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key not found");
+					return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key not found");
 			}
 			if (!req.ignore_lease && !lease_known(c, req.lease))
-				return fail(code, msg, msglen, V3_NOT_FOUND, "etcdserver: requested lease not found");
+				return v3_fail(code, msg, msglen, V3_NOT_FOUND, "etcdserver: requested lease not found");
 		} else if (f == OP_RANGE) {
 			struct mvcc_range_req rr;
 			struct mvcc_state st;
 			char err[256];
 			if (decode_range(b, bl, &rr) != 0)
-				return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad range request");
+				return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad range request");
 			if (rr.revision == 0)
 				continue;
 			if (mvcc_revisions(c->mvcc, &st, err, sizeof(err)) != 0)
@@ -380,7 +381,7 @@ static int precheck(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, in
 				return rc;
 		}
 	}
-	return rc < 0 ? fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad txn request") : 0;
+	return rc < 0 ? v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad txn request") : 0;
 }
 
 static int do_txn(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, struct buf *out,
@@ -416,7 +417,7 @@ static int run_ops(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, int
 			rc = do_txn(c, writer, b, bl, out, 0, code, msg, msglen);
 			break;
 		default:
-			rc = fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad txn request");
+			rc = v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad txn request");
 			break;
 		}
 		if (rc != 0 || *code)
@@ -442,13 +443,13 @@ static int do_txn(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, stru
 		rev = st.current;
 	}
 	if ((branch = txn_branch(c, writer, p, n)) < 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad compare");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad compare");
 	buf_init(&ops);
 	rc = run_ops(c, writer, p, n, branch, &ops, code, msg, msglen);
 	if (rc == 0 && *code == 0) {
 		/* etcd leaves a nested txn's header empty */
 		if (full_header)
-			put_header(out, c, writer ? mvcc_wtxn_rev(c->mvcc) : rev, 1);
+			v3_put_header(out, c, writer ? mvcc_wtxn_rev(c->mvcc) : rev, 1);
 		else
 			pb_msg_end(out, pb_msg_begin(out, TRESP_HEADER));
 		pb_put_bool(out, TRESP_SUCCEEDED, branch);
@@ -499,9 +500,9 @@ static int check_one(int method, const uint8_t *p, size_t n, int *code, char *ms
 	int iv = 0, il = 0;
 
 	if (get_bytes(p, n, 1, &k, &kl) != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad request");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad request");
 	if (kl == 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key is not provided");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: key is not provided");
 	if (method != V3_PUT)
 		return 0;
 	get_bytes(p, n, PR_VALUE, &v, &vl);
@@ -509,9 +510,9 @@ static int check_one(int method, const uint8_t *p, size_t n, int *code, char *ms
 	get_bool(p, n, PR_IGNORE_VALUE, &iv);
 	get_bool(p, n, PR_IGNORE_LEASE, &il);
 	if (iv && vl != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: value is provided");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: value is provided");
 	if (il && lease != 0)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: lease is provided");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: lease is provided");
 	return 0;
 }
 
@@ -544,7 +545,7 @@ static int check_dups(const uint8_t *p, size_t n, uint32_t field, int *code, cha
 			if (i == j || (t.put[j] && j < i))
 				continue;
 			if (in_range(t.k[i], t.kl[i], t.k[j], t.kl[j], t.e[j], t.el[j]))
-				return fail(code, msg, msglen, V3_INVALID_ARGUMENT,
+				return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT,
 					"etcdserver: duplicate key given in txn request");
 		}
 	}
@@ -557,10 +558,10 @@ static int check_txn(const struct v3_ctx *c, const uint8_t *p, size_t n, int dep
 	int64_t max = c->max_txn_ops > 0 ? c->max_txn_ops : 128;
 
 	if (depth > V3_MAX_TXN_DEPTH)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: txn nested too deep");
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: txn nested too deep");
 	if (pb_count(p, n, TXN_COMPARE) > max || pb_count(p, n, TXN_SUCCESS) > max ||
 		pb_count(p, n, TXN_FAILURE) > max)
-		return fail(code, msg, msglen, V3_INVALID_ARGUMENT,
+		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT,
 			"etcdserver: too many operations in txn request");
 	if (check_ops(c, p, n, TXN_SUCCESS, depth, code, msg, msglen) != 0 || *code ||
 		check_ops(c, p, n, TXN_FAILURE, depth, code, msg, msglen) != 0 || *code)
@@ -631,7 +632,7 @@ static int do_compact(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *
 			return rc < 0 ? rc : CE_DB;
 	if ((rc = mvcc_state_get(c->mvcc, c->txn, &st)) != 0)
 		return rc < 0 ? rc : CE_DB;
-	put_header(out, c, st.current, 1);
+	v3_put_header(out, c, st.current, 1);
 	return 0;
 }
 
@@ -644,8 +645,18 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
 	*code = 0;
 	msg[0] = '\0';
 	c->txn = txn;
-	if (method == V3_COMPACT)
+	switch (method) {
+	case V3_COMPACT:
 		return do_compact(c, req, len, out, code, msg, msglen);
+	case V3_LEASE_GRANT:
+		return v3_lease_grant(c, req, len, out, code, msg, msglen);
+	case V3_LEASE_REVOKE:
+		return v3_lease_revoke(c, req, len, out, code, msg, msglen);
+	case V3_LEASE_KEEPALIVE:
+		return v3_lease_keepalive(c, req, len, out, code, msg, msglen);
+	default:
+		break;
+	}
 	if ((rc = mvcc_wtxn_begin(c->mvcc, txn)) != 0)
 		return rc < 0 ? rc : CE_DB;
 	switch (method) {
@@ -664,7 +675,7 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
 			rc = do_txn(c, 1, req, len, out, 1, code, msg, msglen);
 		break;
 	default:
-		rc = fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: unknown method");
+		rc = v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: unknown method");
 		break;
 	}
 	rc2 = mvcc_wtxn_end(c->mvcc, &rev);
@@ -702,6 +713,8 @@ int v3_read(struct v3_ctx *c, int method, const uint8_t *req, size_t len, struct
 	*code = 0;
 	msg[0] = '\0';
 	*is_write = 0;
+	if (method == V3_LEASE_LEASES || method == V3_LEASE_TTL)
+		return v3_lease_read(c, method, req, len, out, code, msg, msglen);
 	if (method == V3_RANGE)
 		return do_range(c, 0, req, len, out, 1, code, msg, msglen);
 	if (method != V3_TXN || has_writes(req, len, 0)) {
@@ -712,4 +725,25 @@ int v3_read(struct v3_ctx *c, int method, const uint8_t *req, size_t len, struct
 	if (rc == 0 && *code == 0)
 		rc = do_txn(c, 0, req, len, out, 1, code, msg, msglen);
 	return rc;
+}
+
+int v3_http_status(int code)
+{
+	switch (code) {
+	case V3_OK:
+		return 200;
+	case V3_NOT_FOUND:
+		return 404;
+	case V3_FAILED_PRECONDITION:
+		return 412;
+	case V3_INVALID_ARGUMENT:
+	case V3_OUT_OF_RANGE:
+		return 400;
+	case V3_UNAVAILABLE:
+		return 503;
+	case 4: /* DeadlineExceeded */
+		return 504;
+	default:
+		return 500;
+	}
 }

@@ -20,6 +20,7 @@ EXTRA_DIST += \
 	tests/integration/test_linearize.py \
 	tests/integration/test_cluster.py \
 	tests/integration/test_v3_kv.py \
+	tests/integration/test_v3_lease.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
