@@ -143,6 +143,11 @@ void v3gw_on_error(struct apid *a, struct pending *p, const char *msg);
 /* v3gw_applied_advanced serves v3 reads waiting for the applied index. */
 int v3gw_serve_read(struct apid *a, struct pending *p);
 
+/* v3watch.c: the v3 watch stream */
+void v3watch_start(struct apid *a, struct hreq *req, const uint8_t *pb, size_t len);
+void v3watch_on_event(struct apid *a, const uint8_t *p, size_t n);
+void v3watch_close_all(struct apid *a);
+
 /* members.c: /v2/members and /v2/machines from the store's /0/members */
 void members_handle(struct apid *a, struct hreq *req, const char *rest);
 void members_machines(struct apid *a, struct hreq *req);

@@ -131,6 +131,9 @@ static void store_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t
 		if (proto_event_decode(&ev, p, h->len) == 0)
 			v2watch_on_event(a, &ev);
 		break;
+	case IPC_EVENT_V3:
+		v3watch_on_event(a, p, h->len);
+		break;
 	default:
 		break;
 	}
@@ -196,6 +199,7 @@ static void conn_close(struct ipc_conn *c, void *arg)
 		 * history with waitIndex, as when etcd drops a slow watcher. */
 		db_detach(a);
 		v2watch_close_all(a);
+		v3watch_close_all(a);
 		log_warn("storage worker connection lost");
 	} else if (c == a->raft) {
 		a->raft = NULL;

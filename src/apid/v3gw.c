@@ -268,14 +268,19 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 		http_send_text(req, 405, "Method Not Allowed\n");
 		return 1;
 	}
-	if (r->kind != ETCD_GW_UNARY && strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") != 0) {
+	int watch = strcmp(r->grpc_method, "/etcdserverpb.Watch/Watch") == 0;
+	if (r->kind != ETCD_GW_UNARY && !watch &&
+		strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") != 0) {
 		send_error(req, 501, 12, "streaming gateway calls are not served yet");
 		return 1;
 	}
 	body = hreq_body(req, &blen);
 	buf_init(&pb);
 	if (pb_from_json(r->req, body, blen, &pb, err, sizeof(err)) != 0)
-		send_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
+		/* etcd's watch stream reports a bad request as code 2 (Unknown) */
+		send_error(req, watch ? 500 : 400, watch ? 2 : PB_GRPC_INVALID_ARGUMENT, err);
+	else if (watch)
+		v3watch_start(a, req, pb.data, pb.len);
 	else
 		dispatch(a, req, r, pb.data, pb.len);
 	buf_close(&pb);

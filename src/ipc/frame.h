@@ -43,7 +43,11 @@ enum ipc_type {
 	/* api -> raft: a configuration change: the entry data as it goes in
 	 * the log: struct raft_conf_change (9 bytes), then a proto envelope
 	 * of kind PROTO_CONF whose body is the member JSON. */
-	IPC_PROPOSE_CONF = 13
+	IPC_PROPOSE_CONF = 13,
+	/* store -> api: the v3 watch events of one revision: u64 revision,
+	 * then mvccpb.Event messages (with prev_kv) as field 11, the way a
+	 * WatchResponse carries them */
+	IPC_EVENT_V3 = 14
 };
 
 struct ipc_hdr {

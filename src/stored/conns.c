@@ -65,8 +65,19 @@ void stored_flush_out(struct stored *s)
 			if (s->api[i])
 				ipc_conn_send(s->api[i], IPC_EVENT, 0, i, s->api_gen[i], p, n, NULL, 0);
 	}
+	rd_init(&r, s->out.events_v3.data, s->out.events_v3.len);
+	while (rd_left(&r) > 0) {
+		size_t n;
+		const void *p = rd_str(&r, &n);
+		if (r.err)
+			break;
+		for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
+			if (s->api[i])
+				ipc_conn_send(s->api[i], IPC_EVENT_V3, 0, i, s->api_gen[i], p, n, NULL, 0);
+	}
 	buf_reset(&s->out.results);
 	buf_reset(&s->out.events);
+	buf_reset(&s->out.events_v3);
 	/* An api worker that does not read its events is cut off rather than
 	 * buffered without bound; it reconnects and its watchers re-watch. */
 	for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++) {

@@ -148,6 +148,7 @@ int stored_main(struct worker *w)
 	w->on_stop = on_stop;
 	buf_init(&s->out.results);
 	buf_init(&s->out.events);
+	buf_init(&s->out.events_v3);
 	shm_writer_reset(&w->shm->store->seq);
 	if (cluster_copy(&s->cluster, w->cluster) != 0) {
 		log_error("out of memory");
@@ -170,6 +171,7 @@ int stored_main(struct worker *w)
 	stored_db_close(s);
 	buf_close(&s->out.results);
 	buf_close(&s->out.events);
+	buf_close(&s->out.events_v3);
 	cluster_close(&s->cluster);
 	return rc;
 }

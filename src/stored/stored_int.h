@@ -28,6 +28,7 @@ struct worker;
 struct stored_out {
 	struct buf results; /* [u32 slot][u32 gen][u64 req_id][u32 len][result payload]... */
 	struct buf events;  /* [u32 len][event payload]... */
+	struct buf events_v3; /* [u32 len][IPC_EVENT_V3 payload]... */
 };
 
 struct stored {

@@ -41,6 +41,24 @@ void stored_v3_close(struct stored *s)
 	s->mvcc = NULL;
 }
 
+/* queue_events: the watch events of the revision just written, for every
+ * api worker, sent after the batch commits. */
+static void queue_events(struct stored *s, const struct v3_ctx *c)
+{
+	const struct mvcc_event *ev;
+	struct buf one;
+	size_t n;
+
+	ev = mvcc_wtxn_events(s->mvcc, &n);
+	buf_init(&one);
+	buf_put_u64(&one, (uint64_t)c->events_rev);
+	for (size_t i = 0; i < n; i++)
+		v3_put_event(&one, 11, &ev[i], 1);
+	buf_put_u32(&s->out.events_v3, (uint32_t)one.len);
+	buf_put(&s->out.events_v3, one.data, one.len);
+	buf_close(&one);
+}
+
 void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_t index)
 {
 	const uint8_t *body = env->body;
@@ -66,6 +84,8 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 		log_error("entry %" PRIu64 ": v3 apply failed: %s; exiting", index, ce_strerror(rc));
 		exit(WORKER_EXIT_CRASH);
 	}
+	if (c.events_rev != 0)
+		queue_events(s, &c);
 	if (code == 0)
 		stored_queue_result(s, env, 200, 0, 0, out.data, out.len, index);
 	else

@@ -24,6 +24,8 @@
 #include "util/buf.h"
 
 struct mvcc;
+struct mvcc_kv;
+struct mvcc_event;
 struct lease;
 
 /* Methods as they travel in a raft entry (first byte of the body). */
@@ -62,8 +64,15 @@ struct v3_ctx {
 	 * it, or < -1 when unknown here (then the granted TTL is answered). */
 	int64_t (*lease_ttl_left)(void *arg, int64_t id);
 	void *lease_arg;
+	int64_t events_rev;       /* out of v3_apply: the revision whose watch
+	                           * events mvcc_wtxn_events holds, 0 = none */
 	DB_TXN *txn;              /* private: the write transaction of v3_apply */
 };
+
+/* Protobuf pieces for the watch code: a KeyValue and an Event (with its
+ * prev_kv only when asked) as submessage field. */
+void v3_put_kv(struct buf *b, uint32_t field, const struct mvcc_kv *kv);
+void v3_put_event(struct buf *b, uint32_t field, const struct mvcc_event *ev, int with_prev);
 
 /* v3_http_status: the HTTP status etcd's gateway (grpc-gateway's
  * HTTPStatusFromCode) sends for a gRPC code. */

@@ -16,6 +16,10 @@ int v3_fail(int *code, char *msg, size_t msglen, int c, const char *text);
  * (full = 0) carries only the revision, as etcd's. */
 void v3_put_header(struct buf *b, const struct v3_ctx *c, int64_t rev, int full);
 
+/* v3_note_events records, after a write transaction ended at rev, whether
+ * it produced watch events (c->events_rev). */
+void v3_note_events(struct v3_ctx *c, int64_t rev);
+
 /* v3lease.c */
 int v3_lease_grant(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out, int *code,
 	char *msg, size_t msglen);

@@ -80,7 +80,7 @@ void v3_put_header(struct buf *b, const struct v3_ctx *c, int64_t rev, int full)
 	pb_msg_end(b, m);
 }
 
-static void put_kv(struct buf *b, uint32_t field, const struct mvcc_kv *kv)
+void v3_put_kv(struct buf *b, uint32_t field, const struct mvcc_kv *kv)
 {
 	size_t m = pb_msg_begin(b, field);
 
@@ -158,7 +158,7 @@ static int do_range(struct v3_ctx *c, int writer, const uint8_t *p, size_t n, st
 	}
 	v3_put_header(out, c, res.rev, full_header);
 	for (size_t i = 0; i < res.nkvs; i++)
-		put_kv(out, RRESP_KVS, &res.kvs[i]);
+		v3_put_kv(out, RRESP_KVS, &res.kvs[i]);
 	pb_put_bool(out, RRESP_MORE, res.more);
 	pb_put_i64(out, RRESP_COUNT, res.count);
 	mvcc_range_res_close(&res);
@@ -211,7 +211,7 @@ static int do_put(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out,
 	}
 	v3_put_header(out, c, mvcc_wtxn_rev(c->mvcc), full_header);
 	if (want_prev && prev != NULL)
-		put_kv(out, PRESP_PREV_KV, prev);
+		v3_put_kv(out, PRESP_PREV_KV, prev);
 	return 0;
 }
 
@@ -243,7 +243,7 @@ static int do_delete(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *o
 	if (want_prev)
 		for (size_t i = first; i < nev; i++)
 			if (ev[i].has_prev)
-				put_kv(out, DRESP_PREV_KVS, &ev[i].prev);
+				v3_put_kv(out, DRESP_PREV_KVS, &ev[i].prev);
 	return 0;
 }
 
@@ -645,6 +645,7 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
 	*code = 0;
 	msg[0] = '\0';
 	c->txn = txn;
+	c->events_rev = 0;
 	switch (method) {
 	case V3_COMPACT:
 		return do_compact(c, req, len, out, code, msg, msglen);
@@ -679,6 +680,7 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
 		break;
 	}
 	rc2 = mvcc_wtxn_end(c->mvcc, &rev);
+	v3_note_events(c, rev);
 	return rc != 0 ? rc : rc2 < 0 ? rc2 : 0;
 }
 
@@ -746,4 +748,23 @@ int v3_http_status(int code)
 	default:
 		return 500;
 	}
+}
+
+void v3_put_event(struct buf *b, uint32_t field, const struct mvcc_event *ev, int with_prev)
+{
+	size_t m = pb_msg_begin(b, field);
+
+	pb_put_i32(b, 1, ev->type); /* mvccpb.Event.type: PUT = 0 is left out */
+	v3_put_kv(b, 2, &ev->kv);
+	if (with_prev && ev->has_prev)
+		v3_put_kv(b, 3, &ev->prev);
+	pb_msg_end(b, m);
+}
+
+void v3_note_events(struct v3_ctx *c, int64_t rev)
+{
+	size_t n = 0;
+
+	mvcc_wtxn_events(c->mvcc, &n);
+	c->events_rev = n > 0 ? rev : 0;
 }

@@ -97,6 +97,7 @@ int v3_lease_revoke(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *ou
 			rc = mvcc_delete_range(c->mvcc, k, kl, NULL, 0, &deleted, &first, err, sizeof(err));
 		}
 		rc2 = mvcc_wtxn_end(c->mvcc, &rev);
+		v3_note_events(c, rev);
 		if (rc == 0)
 			rc = rc2;
 	}

@@ -21,6 +21,7 @@ EXTRA_DIST += \
 	tests/integration/test_cluster.py \
 	tests/integration/test_v3_kv.py \
 	tests/integration/test_v3_lease.py \
+	tests/integration/test_v3_watch.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
