@@ -151,6 +151,11 @@ void v3watch_close_all(struct apid *a);
 /* members.c: /v2/members and /v2/machines from the store's /0/members */
 void members_handle(struct apid *a, struct hreq *req, const char *rest);
 void members_machines(struct apid *a, struct hreq *req);
+struct buf;
+int members_v3_list(struct apid *a, struct buf *pb);
+/* v3maint.c: Cluster/MemberList and Maintenance/Status */
+int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
+	const struct etcd_gw_route *r);
 void members_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void members_on_error(struct apid *a, struct pending *p, int code, const char *msg);
 

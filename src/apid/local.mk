@@ -3,4 +3,4 @@ cetcd_SOURCES += \
 	src/apid/main.c src/apid/apid.h src/apid/apid_int.h \
 	src/apid/http.c src/apid/form.c src/apid/form.h \
 	src/apid/ipc.c src/apid/pending.c \
-	src/apid/v2keys.c src/apid/v2watch.c src/apid/misc.c src/apid/members.c src/apid/v3gw.c src/apid/v3watch.c
+	src/apid/v2keys.c src/apid/v2watch.c src/apid/misc.c src/apid/members.c src/apid/v3gw.c src/apid/v3watch.c src/apid/v3maint.c

@@ -17,6 +17,7 @@
 #include "ipc/frame.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
+#include "pb/pb.h"
 #include "raft/raft.h"
 #include "store/v2store.h"
 #include "util/buf.h"
@@ -430,4 +431,29 @@ void members_on_error(struct apid *a, struct pending *p, int code, const char *m
 		http_error(p->req, 500, "Internal Server Error");
 		break;
 	}
+}
+
+/* members_v3_list encodes etcd's MemberListResponse members (field 2) into
+ * pb: 0, or CE_AGAIN when the store is not open. */
+int members_v3_list(struct apid *a, struct buf *pb)
+{
+	struct mlist l;
+	int rc = load_members(a, &l);
+
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct member *m = &l.v[i];
+		size_t mk = pb_msg_begin(pb, 2);
+		pb_put_u64(pb, 1, m->id);
+		pb_put_str(pb, 2, m->name);
+		for (size_t j = 0; j < m->npeer; j++)
+			pb_put_bytes_always(pb, 3, m->peer_urls[j], strlen(m->peer_urls[j]));
+		for (size_t j = 0; j < m->nclient; j++)
+			pb_put_bytes_always(pb, 4, m->client_urls[j], strlen(m->client_urls[j]));
+		pb_put_bool(pb, 5, m->learner);
+		pb_msg_end(pb, mk);
+	}
+	mlist_close(&l);
+	return 0;
 }

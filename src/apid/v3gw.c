@@ -198,7 +198,11 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	uint64_t req_id;
 
 	if (method == 0) {
-		send_error(req, 501, 12, "unknown service or method");
+		int rc = v3maint_handle(a, req, r->grpc_method, r);
+		if (rc < 0)
+			send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+		else if (rc == 0)
+			send_error(req, 501, 12, "unknown service or method");
 		return;
 	}
 	ctx_init(a, &c);

@@ -22,6 +22,7 @@ EXTRA_DIST += \
 	tests/integration/test_v3_kv.py \
 	tests/integration/test_v3_lease.py \
 	tests/integration/test_v3_watch.py \
+	tests/integration/test_v3_cluster.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \

@@ -1,0 +1,85 @@
+"""v3 gateway calls about the cluster, and the v3 KV, watch and lease calls
+on a 3-member cluster: member list and status (shape as etcd 3.4's),
+writes through any member, linearizable reads everywhere, a watch on one
+member seeing a write made through another, a lease granted through a
+follower expiring by the leader's decision."""
+
+import base64
+import json
+import time
+
+import pytest
+
+import cluster
+from test_v3_watch import Stream
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+@pytest.fixture
+def fresh(server_factory):
+    return server_factory()
+
+
+@pytest.fixture
+def cluster_factory(request):
+    return cluster.cluster_fixture_factory(request)
+
+
+def test_member_list_and_status_single(fresh):
+    st = fresh.get("/v2/stats/self").json()
+    cid = str(int(fresh.get("/v2/members").headers["X-Etcd-Cluster-Id"], 16))
+    mid = str(int(st["id"], 16))
+    ml = fresh.post("/v3/cluster/member/list", data="{}")
+    assert ml.status_code == 200
+    assert ml.text == json.dumps({
+        "header": {"cluster_id": cid, "member_id": mid, "raft_term": "2"},
+        "members": [{"ID": mid, "name": fresh.name, "peerURLs": [fresh.peer_url],
+                     "clientURLs": [fresh.client_url]}]}, separators=(",", ":"))
+    s = fresh.post("/v3/maintenance/status", data="{}").json()
+    assert s["version"] == "3.4.23"
+    assert s["leader"] == mid and s["header"]["member_id"] == mid
+    assert int(s["raftIndex"]) >= int(s["raftAppliedIndex"]) > 0
+    assert int(s["dbSize"]) > 0 and int(s["dbSizeInUse"]) > 0
+    assert s["raftTerm"] == "2"
+
+
+def test_v3_on_three_members(cluster_factory):
+    c = cluster_factory(3)
+    lead = c.leader_index()
+    f1, f2 = [i for i in range(3) if i != lead]
+    w = Stream(c[f2], {"key": b64("cv3/"), "range_end": b64("cv30")})
+    try:
+        assert w.next()["created"] is True
+        r = c[f1].post("/v3/kv/put", data=json.dumps({"key": b64("cv3/a"), "value": b64("1")}))
+        assert r.status_code == 200, r.text
+        rev = r.json()["header"]["revision"]
+        ev = w.next()
+        assert ev["header"]["revision"] == rev
+        assert ev["events"][0]["kv"]["value"] == b64("1")
+        for i in range(3):
+            g = c[i].post("/v3/kv/range", data=json.dumps({"key": b64("cv3/a")})).json()
+            assert g["kvs"][0]["mod_revision"] == rev
+            assert g["header"]["member_id"] == str(c[i].id if c[i].id else int(
+                c[i].get("/v2/stats/self").json()["id"], 16))
+        leaders = {c[i].post("/v3/maintenance/status", data="{}").json()["leader"]
+                   for i in range(3)}
+        assert len(leaders) == 1
+        ml = c[f2].post("/v3/cluster/member/list", data="{}").json()["members"]
+        assert sorted(m["name"] for m in ml) == ["m0", "m1", "m2"]
+        # a 2 s lease granted through a follower, its key deleted on expiry
+        g = c[f1].post("/v3/lease/grant", data='{"TTL":2}')
+        assert g.status_code == 200, g.text
+        lid = g.json()["ID"]
+        p = c[f2].post("/v3/kv/put", data=json.dumps({"key": b64("cv3/l"), "value": b64("x"),
+                                                      "lease": lid}))
+        assert p.status_code == 200, p.text
+        assert w.next()["events"][0]["kv"]["lease"] == lid
+        t0 = time.monotonic()
+        gone = w.next()
+        assert gone["events"][0].get("type") == "DELETE"
+        assert 1.0 < time.monotonic() - t0 < 6.0
+    finally:
+        w.close()
