@@ -17,4 +17,6 @@ EXTRA_DIST += contrib/README \
 	contrib/bench/bench-cluster.sh \
 	contrib/bench/common.sh \
 	contrib/bench/put.lua \
-	contrib/bench/get.lua
+	contrib/bench/get.lua \
+	contrib/bench/v3put.lua \
+	contrib/bench/v3range.lua

@@ -69,7 +69,9 @@ ready() {
 		kill -0 "${PID[$1]}" 2>/dev/null ||
 			die "$1 exited during startup; see $WORK/$1/server.log"
 		if curl -sf -m 2 -o /dev/null -X PUT "http://127.0.0.1:$2/v2/keys/bench/get" \
-			-d value="$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)"; then
+			-d value="$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)" &&
+			curl -sf -m 2 -o /dev/null "http://127.0.0.1:$2/v3/kv/put" \
+			-d "{\"key\":\"djNnZXQ=\",\"value\":\"$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g | base64 -w0)\"}"; then
 			return 0
 		fi
 		sleep 0.1
@@ -114,17 +116,18 @@ done
 # does in the background after its own load (etcd's garbage collection
 # and compaction, cetcd's checkpoints) cannot take the shared CPUs from
 # the one under test; both get the same treatment.
-for phase in put get; do
+for phase in put get v3put v3range; do
 	for name in etcd cetcd; do
 		other=cetcd; [ "$name" = cetcd ] && other=etcd
 		port=$ETCD_PORT; [ "$name" = cetcd ] && port=$CETCD_PORT
 		note "$phase $name: ${SECONDS_PER_PHASE}s, $CONNS connections ($other paused)"
 		signal_tree STOP "${PID[$other]}"
-		if [ "$phase" = put ]; then
-			load "$name" "$port" put "$SECONDS_PER_PHASE" put.lua "$VALUE_SIZE" /v2/keys/bench/put
-		else
-			load "$name" "$port" get "$SECONDS_PER_PHASE" get.lua /v2/keys/bench/get
-		fi
+		case $phase in
+		put) load "$name" "$port" put "$SECONDS_PER_PHASE" put.lua "$VALUE_SIZE" /v2/keys/bench/put ;;
+		get) load "$name" "$port" get "$SECONDS_PER_PHASE" get.lua /v2/keys/bench/get ;;
+		v3put) load "$name" "$port" v3put "$SECONDS_PER_PHASE" v3put.lua "$VALUE_SIZE" ;;
+		v3range) load "$name" "$port" v3range "$SECONDS_PER_PHASE" v3range.lua ;;
+		esac
 		signal_tree CONT "${PID[$other]}"
 	done
 done
@@ -146,13 +149,21 @@ row "v2 GET throughput (req/s, $CONNS conns)" \
 	"$(wrk_rps "$W/etcd/get.wrk")" "$(wrk_rps "$W/cetcd/get.wrk")"
 row "v2 GET latency p99 (ms)" \
 	"$(wrk_p99_ms "$W/etcd/get.wrk")" "$(wrk_p99_ms "$W/cetcd/get.wrk")"
+row "v3 gateway put throughput (req/s, /v3/kv/put)" \
+	"$(wrk_rps "$W/etcd/v3put.wrk")" "$(wrk_rps "$W/cetcd/v3put.wrk")"
+row "v3 gateway put latency p99 (ms)" \
+	"$(wrk_p99_ms "$W/etcd/v3put.wrk")" "$(wrk_p99_ms "$W/cetcd/v3put.wrk")"
+row "v3 gateway range throughput (req/s, /v3/kv/range, linearizable)" \
+	"$(wrk_rps "$W/etcd/v3range.wrk")" "$(wrk_rps "$W/cetcd/v3range.wrk")"
+row "v3 gateway range latency p99 (ms)" \
+	"$(wrk_p99_ms "$W/etcd/v3range.wrk")" "$(wrk_p99_ms "$W/cetcd/v3range.wrk")"
 row "idle RSS after warm-up, all processes (MiB)" \
 	"$(mib "${IDLE_RSS[etcd]}")" "$(mib "${IDLE_RSS[cetcd]}")"
 row "idle PSS after warm-up, all processes together (MiB)" \
 	"$(mib "${IDLE_PSS[etcd]}")" "$(mib "${IDLE_PSS[cetcd]}")"
 row "RSS after load, all processes (MiB)" \
 	"$(mib "${LOAD_RSS[etcd]}")" "$(mib "${LOAD_RSS[cetcd]}")"
-echo "| failed requests (non-2xx + socket errors, PUT+GET) | $(( $(wrk_errors "$W/etcd/put.wrk") + $(wrk_errors "$W/etcd/get.wrk") )) | $(( $(wrk_errors "$W/cetcd/put.wrk") + $(wrk_errors "$W/cetcd/get.wrk") )) | - |"
+echo "| failed requests (non-2xx + socket errors, all phases) | $(( $(wrk_errors "$W/etcd/put.wrk") + $(wrk_errors "$W/etcd/get.wrk") + $(wrk_errors "$W/etcd/v3put.wrk") + $(wrk_errors "$W/etcd/v3range.wrk") )) | $(( $(wrk_errors "$W/cetcd/put.wrk") + $(wrk_errors "$W/cetcd/get.wrk") + $(wrk_errors "$W/cetcd/v3put.wrk") + $(wrk_errors "$W/cetcd/v3range.wrk") )) | - |"
 echo
 machine_line
 echo "- etcd: $ETCD_BIN ($("$ETCD_BIN" --version 2>/dev/null | head -1))"
