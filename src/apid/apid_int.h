@@ -140,6 +140,9 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path);
 void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index);
 void v3gw_on_error(struct apid *a, struct pending *p, const char *msg);
+/* v3gw_header writes a ResponseHeader (field 1) of this member at rev. */
+struct buf;
+void v3gw_header(struct apid *a, struct buf *b, int64_t rev);
 /* v3gw_applied_advanced serves v3 reads waiting for the applied index. */
 int v3gw_serve_read(struct apid *a, struct pending *p);
 

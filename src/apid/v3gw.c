@@ -108,6 +108,19 @@ static int64_t ttl_left(void *arg, int64_t id)
 	return left;
 }
 
+void v3gw_header(struct apid *a, struct buf *b, int64_t rev)
+{
+	struct shm_raft r;
+	size_t m = pb_msg_begin(b, 1);
+
+	shm_raft_read(a->w->shm, &r);
+	pb_put_u64(b, 1, a->cluster.cluster_id);
+	pb_put_u64(b, 2, a->cluster.self_id);
+	pb_put_i64(b, 3, rev);
+	pb_put_u64(b, 4, r.term);
+	pb_msg_end(b, m);
+}
+
 static void ctx_init(struct apid *a, struct v3_ctx *c)
 {
 	struct shm_raft r;

@@ -22,19 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void put_header(struct apid *a, struct buf *b, int64_t rev)
-{
-	struct shm_raft r;
-	size_t m = pb_msg_begin(b, 1);
-
-	shm_raft_read(a->w->shm, &r);
-	pb_put_u64(b, 1, a->cluster.cluster_id);
-	pb_put_u64(b, 2, a->cluster.self_id);
-	pb_put_i64(b, 3, rev);
-	pb_put_u64(b, 4, r.term);
-	pb_msg_end(b, m);
-}
-
 /* db_size: the bytes of the database files (etcd's dbSize is its bbolt
  * file's size). */
 static int64_t db_size(struct apid *a)
@@ -84,7 +71,7 @@ int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 	buf_init(&pb);
 	if (strcmp(grpc_method, "/etcdserverpb.Cluster/MemberList") == 0) {
 		/* etcd's member list header has no revision */
-		put_header(a, &pb, 0);
+		v3gw_header(a, &pb, 0);
 		if (members_v3_list(a, &pb) != 0) {
 			buf_close(&pb);
 			return -1;
@@ -102,7 +89,7 @@ int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 		}
 		shm_raft_read(a->w->shm, &rs);
 		shm_store_read(a->w->shm, &ss);
-		put_header(a, &pb, st.current);
+		v3gw_header(a, &pb, st.current);
 		pb_put_str(&pb, 2, CETCD_COMPAT_SERVER_VERSION);
 		pb_put_i64(&pb, 3, size);
 		pb_put_u64(&pb, 4, rs.leader_id);

@@ -28,7 +28,7 @@
 enum {
 	WR_CREATE = 1,
 	WC_KEY = 1, WC_END = 2, WC_START = 3, WC_FILTERS = 5, WC_PREV_KV = 6, WC_WATCH_ID = 7,
-	WRESP_HEADER = 1, WRESP_WATCH_ID = 2, WRESP_CREATED = 3, WRESP_CANCELED = 4,
+	WRESP_WATCH_ID = 2, WRESP_CREATED = 3, WRESP_CANCELED = 4,
 	WRESP_COMPACT_REV = 5, WRESP_EVENTS = 11,
 	FILTER_NOPUT = 0, FILTER_NODELETE = 1,
 };
@@ -47,19 +47,6 @@ struct v3watcher {
 };
 
 static struct v3watcher *watchers;
-
-static void header(struct apid *a, struct buf *b, int64_t rev)
-{
-	struct shm_raft r;
-	size_t m = pb_msg_begin(b, WRESP_HEADER);
-
-	shm_raft_read(a->w->shm, &r);
-	pb_put_u64(b, 1, a->cluster.cluster_id);
-	pb_put_u64(b, 2, a->cluster.self_id);
-	pb_put_i64(b, 3, rev);
-	pb_put_u64(b, 4, r.term);
-	pb_msg_end(b, m);
-}
 
 /* send writes one WatchResponse as a stream line. */
 static void send(struct v3watcher *w, const struct buf *resp)
@@ -131,7 +118,7 @@ static int history(struct v3watcher *w, int64_t current)
 	int rc, any = 0;
 
 	buf_init(&resp);
-	header(w->a, &resp, current);
+	v3gw_header(w->a, &resp, current);
 	pb_put_i64(&resp, WRESP_WATCH_ID, w->watch_id);
 	while (w->next_rev <= current) {
 		mvcc_events_res_init(&res);
@@ -140,7 +127,7 @@ static int history(struct v3watcher *w, int64_t current)
 		if (rc == MVCC_ERR_COMPACTED) {
 			struct buf cancel;
 			buf_init(&cancel);
-			header(w->a, &cancel, 0); /* etcd leaves the revision out here */
+			v3gw_header(w->a, &cancel, 0); /* etcd leaves the revision out here */
 			pb_put_i64(&cancel, WRESP_WATCH_ID, w->watch_id);
 			pb_put_bool(&cancel, WRESP_CANCELED, 1);
 			pb_put_i64(&cancel, WRESP_COMPACT_REV, res.compacted);
@@ -238,7 +225,7 @@ void v3watch_start(struct apid *a, struct hreq *req, const uint8_t *pb, size_t l
 	watchers = w;
 	worker_count(a->w, WC_WATCHERS, 1);
 	buf_init(&resp);
-	header(a, &resp, st.current);
+	v3gw_header(a, &resp, st.current);
 	pb_put_i64(&resp, WRESP_WATCH_ID, w->watch_id);
 	pb_put_bool(&resp, WRESP_CREATED, 1);
 	send(w, &resp);
@@ -268,7 +255,7 @@ void v3watch_on_event(struct apid *a, const uint8_t *p, size_t n)
 		if (w->req == NULL || rev < w->next_rev)
 			continue;
 		buf_init(&resp);
-		header(a, &resp, rev);
+		v3gw_header(a, &resp, rev);
 		pb_put_i64(&resp, WRESP_WATCH_ID, w->watch_id);
 		pb_reader_init(&r, p + 8, n - 8);
 		while (pb_next_of(&r, WRESP_EVENTS, &it) == 1) {

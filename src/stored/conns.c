@@ -40,6 +40,23 @@ void stored_send_to_raft(struct stored *s, uint8_t type, const void *p, size_t n
 		ipc_conn_send(s->raft, type, 0, PROTO_ORIGIN_NONE, 0, p, n, NULL, 0);
 }
 
+/* broadcast sends every [u32 len][payload] record of b to every api worker. */
+static void broadcast(struct stored *s, uint8_t type, const struct buf *b)
+{
+	struct rd r;
+
+	rd_init(&r, b->data, b->len);
+	while (rd_left(&r) > 0) {
+		size_t n;
+		const void *p = rd_str(&r, &n);
+		if (r.err)
+			break;
+		for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
+			if (s->api[i])
+				ipc_conn_send(s->api[i], type, 0, i, s->api_gen[i], p, n, NULL, 0);
+	}
+}
+
 void stored_flush_out(struct stored *s)
 {
 	struct rd r;
@@ -55,26 +72,8 @@ void stored_flush_out(struct stored *s)
 		if (slot < SHM_MAX_SLOTS && s->api[slot] && s->api_gen[slot] == gen)
 			ipc_conn_send(s->api[slot], IPC_RESULT, req_id, slot, gen, p, n, NULL, 0);
 	}
-	rd_init(&r, s->out.events.data, s->out.events.len);
-	while (rd_left(&r) > 0) {
-		size_t n;
-		const void *p = rd_str(&r, &n);
-		if (r.err)
-			break;
-		for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
-			if (s->api[i])
-				ipc_conn_send(s->api[i], IPC_EVENT, 0, i, s->api_gen[i], p, n, NULL, 0);
-	}
-	rd_init(&r, s->out.events_v3.data, s->out.events_v3.len);
-	while (rd_left(&r) > 0) {
-		size_t n;
-		const void *p = rd_str(&r, &n);
-		if (r.err)
-			break;
-		for (uint32_t i = 0; i < SHM_MAX_SLOTS; i++)
-			if (s->api[i])
-				ipc_conn_send(s->api[i], IPC_EVENT_V3, 0, i, s->api_gen[i], p, n, NULL, 0);
-	}
+	broadcast(s, IPC_EVENT, &s->out.events);
+	broadcast(s, IPC_EVENT_V3, &s->out.events_v3);
 	buf_reset(&s->out.results);
 	buf_reset(&s->out.events);
 	buf_reset(&s->out.events_v3);

@@ -25,23 +25,30 @@
 #include <string.h>
 #include <time.h>
 
-static void propose_v2(struct stored *s, uint8_t kind, const struct v2_req *req)
+void stored_propose(struct stored *s, uint8_t kind, const void *body, size_t len)
 {
 	struct proto_envelope env;
-	struct buf body, out;
+	struct buf out;
 
-	buf_init(&body);
 	buf_init(&out);
-	v2_req_encode(req, &body);
 	memset(&env, 0, sizeof(env));
 	env.kind = kind;
 	env.origin = PROTO_ORIGIN_NONE;
-	env.body = body.data;
-	env.len = body.len;
+	env.body = body;
+	env.len = len;
 	proto_envelope_encode(&out, &env);
 	stored_send_to_raft(s, IPC_PROPOSE, out.data, out.len);
-	buf_close(&body);
 	buf_close(&out);
+}
+
+static void propose_v2(struct stored *s, uint8_t kind, const struct v2_req *req)
+{
+	struct buf body;
+
+	buf_init(&body);
+	v2_req_encode(req, &body);
+	stored_propose(s, kind, body.data, body.len);
+	buf_close(&body);
 }
 
 static void propose_put(struct stored *s, const char *path, const char *value)

@@ -118,6 +118,8 @@ int stored_ckpt_start(struct stored *s);
 void stored_ckpt_stop(struct stored *s);
 
 /* duties.c: work the leader's storage worker proposes through raft */
+/* stored_propose proposes an entry no client waits for (origin none). */
+void stored_propose(struct stored *s, uint8_t kind, const void *body, size_t len);
 void stored_duties_tick(struct stored *s);
 void stored_duties_after_batch(struct stored *s);
 

@@ -136,23 +136,14 @@ void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_m
 		return;
 	n = lease_expired(s->lease, (int64_t)now_ms, ids, sizeof(ids) / sizeof(ids[0]));
 	for (size_t i = 0; i < n; i++) {
-		struct proto_envelope env;
-		struct buf out, req;
+		struct buf req;
 		uint8_t m = V3_LEASE_REVOKE;
 
 		buf_init(&req);
-		buf_init(&out);
 		buf_put(&req, &m, 1);
 		pb_put_i64(&req, 1, ids[i]); /* LeaseRevokeRequest.ID */
-		memset(&env, 0, sizeof(env));
-		env.kind = PROTO_V3;
-		env.origin = PROTO_ORIGIN_NONE;
-		env.body = req.data;
-		env.len = req.len;
-		proto_envelope_encode(&out, &env);
-		stored_send_to_raft(s, IPC_PROPOSE, out.data, out.len);
+		stored_propose(s, PROTO_V3, req.data, req.len);
 		buf_close(&req);
-		buf_close(&out);
 	}
 }
 
@@ -160,6 +151,16 @@ void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_m
  * LeaseTimeToLive at once. */
 void stored_v3_after_batch(struct stored *s)
 {
-	if (s->lease != NULL && lease_is_primary(s->lease))
+	struct shm_raft r;
+
+	if (s->lease == NULL)
+		return;
+	/* Promote as soon as the new leader's first entries apply (etcd
+	 * promotes on becoming leader), not only at the next tick: a lease
+	 * granted meanwhile would otherwise start late. */
+	shm_raft_read(s->w->shm, &r);
+	if (r.leader_id != 0 && r.leader_id == r.member_id && !lease_is_primary(s->lease))
+		lease_promote(s->lease, (int64_t)shm_now_ms(), (int64_t)s->w->cfg->election_timeout_ms);
+	if (lease_is_primary(s->lease))
 		publish_deadlines(s, 1);
 }

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from test_v3_kv import ids
+
 # (path, JSON body, HTTP status, body with {cid}/{mid}); (None, seconds) sleeps
 TRANSCRIPT = [
     ('/v3/lease/grant', '{"TTL":60,"ID":1000}', 200, '{"header":{"cluster_id":"{cid}","member_id":"{mid}","revision":"1","raft_term":"2"},"ID":"1000","TTL":"60"}'),
@@ -43,12 +45,6 @@ TRANSCRIPT = [
 @pytest.fixture
 def fresh(server_factory):
     return server_factory()
-
-
-def ids(s):
-    st = s.get("/v2/stats/self").json()
-    cid = s.get("/v2/members").headers["X-Etcd-Cluster-Id"]
-    return str(int(cid, 16)), str(int(st["id"], 16))
 
 
 def normal(body, ttl_slack):
