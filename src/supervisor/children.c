@@ -187,6 +187,13 @@ int children_reaped(struct children *cs, pid_t pid, int status, int stopping)
 
 void children_tick(struct children *cs, uint64_t now_ms)
 {
+	/* If the supervisor itself did not run for a while (the whole group
+	 * was stopped with SIGSTOP, or the machine was suspended or starved),
+	 * every heartbeat looks old: give the workers time to beat again
+	 * instead of killing them all. */
+	if (cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms > CHILD_HANG_MS / 2)
+		cs->hang_grace_until_ms = now_ms + CHILD_HANG_MS;
+	cs->last_tick_ms = now_ms;
 	for (uint32_t i = 0; i < cs->n; i++) {
 		struct child *c = &cs->v[i];
 		struct shm_slot *slot = &cs->shm->slots[i];
@@ -199,7 +206,7 @@ void children_tick(struct children *cs, uint64_t now_ms)
 		uint64_t hb = __atomic_load_n(&slot->heartbeat_ms, __ATOMIC_RELAXED);
 		uint32_t st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
 		uint64_t limit = st == WSTATE_STARTING ? CHILD_START_HANG_MS : CHILD_HANG_MS;
-		if (now_ms > hb && now_ms - hb > limit) {
+		if (now_ms > hb && now_ms - hb > limit && now_ms >= cs->hang_grace_until_ms) {
 			log_error("%s (pid %d) sent no heartbeat for %llu ms; killing it", c->kind->title,
 				(int)c->pid, (unsigned long long)(now_ms - hb));
 			kill(c->pid, SIGKILL);

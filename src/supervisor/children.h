@@ -50,6 +50,8 @@ struct children {
 	const int *peer_fds;   /* inherited by the raft worker */
 	int npeer_fds;
 	const struct cluster *cluster;
+	uint64_t last_tick_ms;        /* children_tick's previous run */
+	uint64_t hang_grace_until_ms; /* no hang kills before (after a pause) */
 };
 
 /* children_init lays out the slots: raft, storage, then napi api workers. */

@@ -398,3 +398,24 @@ def test_workers_exit_when_supervisor_is_killed(server_factory):
                 for p in pids if running(p)]
         pytest.fail("workers still running 5 s after SIGKILL of the "
                     "supervisor: %s" % left)
+
+
+def test_group_pause_kills_no_worker(server_factory):
+    """SIGSTOP of the whole process group (a suspended machine, a
+    debugger, the benchmark pausing the server not under test) for longer
+    than the hang limit: after SIGCONT every worker is still the same
+    process, because the supervisor was paused too and gives them time to
+    beat again."""
+    s = server_factory()
+    before = all_workers(s)
+    pgid = os.getpgid(s.pid)
+    os.killpg(pgid, signal.SIGSTOP)
+    try:
+        time.sleep(7)           # > the 5 s hang limit
+    finally:
+        os.killpg(pgid, signal.SIGCONT)
+    time.sleep(1.5)             # a few supervisor ticks
+    assert s.healthy()
+    assert "killing it" not in s.log_tail(200), s.log_tail(20)
+    assert all_workers(s) == before
+    assert serves(s, "/lc/pause", "1")
