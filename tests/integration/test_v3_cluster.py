@@ -83,3 +83,38 @@ def test_v3_on_three_members(cluster_factory):
         assert 1.0 < time.monotonic() - t0 < 6.0
     finally:
         w.close()
+
+
+def test_lease_survives_leader_change(cluster_factory):
+    """A lease outlives the death of the leader that granted it (the new
+    leader starts its deadlines from the TTL, as etcd 3.4 without
+    checkpoints does), and still expires when nobody keeps it alive."""
+    c = cluster_factory(3)
+    lead = c.leader_index()
+    g = c[lead].post("/v3/lease/grant", data='{"TTL":4}')
+    assert g.status_code == 200, g.text
+    lid = g.json()["ID"]
+    others = [i for i in range(3) if i != lead]
+    p = c[others[0]].post("/v3/kv/put", data=json.dumps(
+        {"key": b64("lsv"), "value": b64("x"), "lease": lid}))
+    assert p.status_code == 200, p.text
+    t0 = time.monotonic()
+    c.kill9(lead)
+    c.leader_index(members=others, timeout=c.timeout_s(10))
+
+    def present(i):
+        r = c[i].post("/v3/kv/range", data=json.dumps({"key": b64("lsv")}), timeout=5)
+        return r.status_code == 200 and r.json().get("count") == "1"
+    # still there past the original deadline (granted 4 s ago, plus the
+    # new leader's fresh TTL)
+    while time.monotonic() - t0 < 4.5:
+        time.sleep(0.2)
+    assert present(others[0]) and present(others[1])
+    ttl = c[others[1]].post("/v3/lease/timetolive", data=json.dumps({"ID": lid})).json()
+    assert ttl["grantedTTL"] == "4" and int(ttl.get("TTL", "0")) >= 0
+    # and gone within TTL + an election timeout + slack after that
+    deadline = time.monotonic() + 4 + c.timeout_s(1) + 4
+    while present(others[0]):
+        assert time.monotonic() < deadline, "the lease never expired"
+        time.sleep(0.2)
+    assert not present(others[1])
