@@ -155,7 +155,16 @@ void v3watch_close_all(struct apid *a);
 void members_handle(struct apid *a, struct hreq *req, const char *rest);
 void members_machines(struct apid *a, struct hreq *req);
 struct buf;
-int members_v3_list(struct apid *a, struct buf *pb);
+int members_v3_list(struct apid *a, struct buf *pb, uint32_t field);
+/* v3 membership changes (pending kind PENDING_V3, v3_method V3_GW_MEMBER) */
+#define V3_GW_MEMBER 100
+void members_v3_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len);
+void members_v3_done(struct apid *a, struct pending *p, int http_status, const char *body,
+	size_t len);
+void members_v3_error(struct apid *a, struct pending *p, int code, const char *msg);
+void v3gw_send_error(struct hreq *req, int status, int code, const char *msg);
+void v3gw_send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len);
 /* v3maint.c: Cluster/MemberList and Maintenance/Status */
 int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 	const struct etcd_gw_route *r);

@@ -165,7 +165,10 @@ static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t 
 		char msg[256];
 		size_t n = h->len > 4 ? h->len - 4 : 0;
 		snprintf(msg, sizeof(msg), "%.*s", (int)n, (const char *)p + 4);
-		v3gw_on_error(a, pd, msg);
+		if (pd->v3_method == V3_GW_MEMBER)
+			members_v3_error(a, pd, h->len >= 4 ? -(int)le_get32(p) : CE_AGAIN, msg);
+		else
+			v3gw_on_error(a, pd, msg);
 	} else if (pd->req && pd->kind == PENDING_MEMBERS) {
 		char msg[256];
 		size_t n = h->len > 4 ? h->len - 4 : 0;

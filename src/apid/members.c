@@ -18,6 +18,8 @@
 #include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "pb/pb.h"
+#include "pb/etcd_schema.h"
+#include "v3/v3.h"
 #include "raft/raft.h"
 #include "store/v2store.h"
 #include "util/buf.h"
@@ -293,19 +295,31 @@ static json_t *peer_urls_of(struct hreq *req, char *err, size_t errlen)
 	return out;
 }
 
-static void propose(struct apid *a, struct hreq *req, uint8_t type, uint64_t id, json_t *member)
+/* propose_conf proposes a configuration change carrying member (consumed)
+ * and parks req; the pending entry is returned (NULL on failure, after
+ * which nothing was answered). */
+static struct pending *propose_conf(struct apid *a, struct hreq *req, uint8_t type, uint64_t id,
+	json_t *member, int kind)
 {
 	struct raft_conf_change cc = { type, id };
 	uint8_t raw[RAFT_CONF_CHANGE_LEN];
 	char *json = json_dumps(member, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	struct pending *p = NULL;
 	uint64_t req_id;
 
 	json_decref(member);
 	raft_conf_change_encode(&cc, raw);
-	if (json == NULL || apid_propose_frame(a, IPC_PROPOSE_CONF, raw, sizeof(raw), PROTO_CONF, json, strlen(json), &req_id) != 0 ||
-		pending_add(a, req_id, PENDING_MEMBERS, req) == NULL)
-		http_error(req, 500, "Internal Server Error");
+	if (json != NULL && apid_propose_frame(a, IPC_PROPOSE_CONF, raw, sizeof(raw), PROTO_CONF, json,
+		strlen(json), &req_id) == 0)
+		p = pending_add(a, req_id, kind, req);
 	free(json);
+	return p;
+}
+
+static void propose(struct apid *a, struct hreq *req, uint8_t type, uint64_t id, json_t *member)
+{
+	if (propose_conf(a, req, type, id, member, PENDING_MEMBERS) == NULL)
+		http_error(req, 500, "Internal Server Error");
 }
 
 static json_t *new_member(uint64_t id, json_t *urls)
@@ -433,9 +447,9 @@ void members_on_error(struct apid *a, struct pending *p, int code, const char *m
 	}
 }
 
-/* members_v3_list encodes etcd's MemberListResponse members (field 2) into
- * pb: 0, or CE_AGAIN when the store is not open. */
-int members_v3_list(struct apid *a, struct buf *pb)
+/* members_v3_list encodes the members as etcd's Member messages in field
+ * of pb: 0, or CE_AGAIN when the store is not open. */
+int members_v3_list(struct apid *a, struct buf *pb, uint32_t field)
 {
 	struct mlist l;
 	int rc = load_members(a, &l);
@@ -444,7 +458,7 @@ int members_v3_list(struct apid *a, struct buf *pb)
 		return rc;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct member *m = &l.v[i];
-		size_t mk = pb_msg_begin(pb, 2);
+		size_t mk = pb_msg_begin(pb, field);
 		pb_put_u64(pb, 1, m->id);
 		pb_put_str(pb, 2, m->name);
 		for (size_t j = 0; j < m->npeer; j++)
@@ -456,4 +470,157 @@ int members_v3_list(struct apid *a, struct buf *pb)
 	}
 	mlist_close(&l);
 	return 0;
+}
+
+/* --- v3: Cluster/MemberAdd, MemberRemove, MemberUpdate, MemberPromote --- */
+
+static int v3_fail_member(struct hreq *req, int code, const char *msg)
+{
+	v3gw_send_error(req, v3_http_status(code), code, msg);
+	return 0;
+}
+
+void members_v3_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len)
+{
+	const char *gm = r->grpc_method;
+	struct pending *p = NULL;
+	uint64_t id = 0;
+
+	pb_get_u64(pb, len, 1, &id);
+	if (strcmp(gm, "/etcdserverpb.Cluster/MemberAdd") == 0 ||
+		strcmp(gm, "/etcdserverpb.Cluster/MemberUpdate") == 0) {
+		int add = gm[sizeof("/etcdserverpb.Cluster/Member") - 1] == 'A';
+		const char *urls[CLUSTER_MAX_URLS];
+		json_t *list = json_array();
+		struct pb_reader rd;
+		struct pb_item it;
+		size_t n = 0;
+		int learner = 0;
+		char now[32];
+
+		pb_reader_init(&rd, pb, len);
+		while (pb_next_of(&rd, add ? 1 : 2, &it) == 1) {
+			struct cetcd_url u;
+			char tmp[512], uerr[128];
+			snprintf(tmp, sizeof(tmp), "%.*s", (int)it.len, (const char *)it.data);
+			if (url_parse(tmp, &u, uerr, sizeof(uerr)) != 0) {
+				json_decref(list);
+				v3_fail_member(req, 3, "etcdserver: given member URLs are invalid");
+				return;
+			}
+			json_array_append_new(list, json_string(u.str));
+			url_close(&u);
+		}
+		for (size_t i = 0; i < json_array_size(list) && n < CLUSTER_MAX_URLS; i++)
+			urls[n++] = json_string_value(json_array_get(list, i));
+		if (n == 0) {
+			json_decref(list);
+			v3_fail_member(req, 3, "etcdserver: given member URLs are invalid");
+			return;
+		}
+		if (add) {
+			pb_get_bool(pb, len, 2, &learner);
+			snprintf(now, sizeof(now), "%lld", (long long)(clock_wall_ns() / 1000000000));
+			id = member_id_compute(urls, n, now);
+		}
+		{
+			json_t *m = new_member(id, list);
+			if (learner)
+				json_object_set_new(m, "isLearner", json_true());
+			p = propose_conf(a, req, add ? (learner ? RAFT_CONF_ADD_LEARNER : RAFT_CONF_ADD_NODE) :
+				RAFT_CONF_UPDATE_NODE, id, m, PENDING_V3);
+		}
+		json_decref(list);
+	} else if (strcmp(gm, "/etcdserverpb.Cluster/MemberRemove") == 0) {
+		p = propose_conf(a, req, RAFT_CONF_REMOVE_NODE, id, new_member(id, NULL), PENDING_V3);
+	} else if (strcmp(gm, "/etcdserverpb.Cluster/MemberPromote") == 0) {
+		p = propose_conf(a, req, RAFT_CONF_PROMOTE, id, new_member(id, NULL), PENDING_V3);
+	} else {
+		v3_fail_member(req, 12, "unknown service or method");
+		return;
+	}
+	if (p == NULL) {
+		v3_fail_member(req, 14, "etcdserver: no leader");
+		return;
+	}
+	p->route = r;
+	p->v3_method = V3_GW_MEMBER;
+	p->read_index = id; /* the member the change is about */
+}
+
+/* The change was applied: answer with the cluster as it is now (etcd's
+ * responses carry a header without a revision). */
+void members_v3_done(struct apid *a, struct pending *p, int http_status, const char *body,
+	size_t len)
+{
+	const char *gm = p->route->grpc_method;
+	int add = strcmp(gm, "/etcdserverpb.Cluster/MemberAdd") == 0;
+	struct buf out;
+
+	if (http_status >= 300) {
+		members_v3_error(a, p, http_status == 409 ? CE_EXISTS : CE_NOTFOUND,
+			body && strstr(body, "peerURL") ? "membership: peerURL exists" : "");
+		return;
+	}
+	buf_init(&out);
+	v3gw_header(a, &out, 0);
+	if (add) {
+		struct member m;
+		json_t *o = json_loadb(body, len, 0, NULL);
+		char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (js && cluster_member_parse(&m, js, strlen(js)) == 0) {
+			size_t mk = pb_msg_begin(&out, 2);
+			pb_put_u64(&out, 1, m.id);
+			for (size_t j = 0; j < m.npeer; j++)
+				pb_put_bytes_always(&out, 3, m.peer_urls[j], strlen(m.peer_urls[j]));
+			/* the v2-style answer has no isLearner: take it from the store */
+			{
+				struct mlist l;
+				if (load_members(a, &l) == 0) {
+					for (size_t i = 0; i < l.n; i++)
+						if (l.v[i].id == m.id)
+							pb_put_bool(&out, 5, l.v[i].learner);
+					mlist_close(&l);
+				}
+			}
+			pb_msg_end(&out, mk);
+			cluster_member_close(&m);
+		}
+		free(js);
+		json_decref(o);
+	}
+	members_v3_list(a, &out, add ? 3 : 2);
+	v3gw_send_pb(p->req, p->route, out.data, out.len);
+	buf_close(&out);
+}
+
+/* etcd's gRPC errors for membership refusals (v3rpc/util.go). */
+void members_v3_error(struct apid *a, struct pending *p, int code, const char *msg)
+{
+	(void)a;
+	switch (code) {
+	case CE_EXISTS:
+		if (strstr(msg, "peerURL"))
+			v3_fail_member(p->req, 9, "etcdserver: Peer URLs already exists");
+		else
+			v3_fail_member(p->req, 9, "etcdserver: member ID already exist");
+		break;
+	case CE_NOTFOUND:
+	case CE_GONE:
+		v3_fail_member(p->req, 5, "etcdserver: member not found");
+		break;
+	case CE_INVAL:
+		v3_fail_member(p->req, 9, "etcdserver: can only promote a learner member");
+		break;
+	default:
+		if (strstr(msg, "not enough started"))
+			v3_fail_member(p->req, 9,
+				"etcdserver: re-configuration failed due to not enough started members");
+		else if (strstr(msg, "unhealthy"))
+			v3_fail_member(p->req, 14, "etcdserver: unhealthy cluster");
+		else
+			v3_fail_member(p->req, 14, "etcdserver: request timed out");
+		break;
+	}
 }

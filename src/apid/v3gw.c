@@ -55,7 +55,7 @@ static int method_of(const struct etcd_gw_route *r)
 	return 0;
 }
 
-static void send_error(struct hreq *req, int status, int code, const char *msg)
+void v3gw_send_error(struct hreq *req, int status, int code, const char *msg)
 {
 	struct buf b;
 
@@ -66,7 +66,7 @@ static void send_error(struct hreq *req, int status, int code, const char *msg)
 	buf_close(&b);
 }
 
-static void send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len)
+void v3gw_send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len)
 {
 	struct buf b;
 	char err[256];
@@ -75,7 +75,7 @@ static void send_pb(struct hreq *req, const struct etcd_gw_route *r, const void 
 	if ((r->kind == ETCD_GW_UNARY ? pb_to_json(r->resp, pb, len, &b, err, sizeof(err)) :
 		pb_json_stream_chunk(r->resp, pb, len, &b, err, sizeof(err))) != 0) {
 		log_error("v3 %s: cannot encode the response: %s", r->path, err);
-		send_error(req, 500, 13, "etcdserver: internal error");
+		v3gw_send_error(req, 500, 13, "etcdserver: internal error");
 	} else {
 		hreq_add_header(req, "Content-Type", "application/json");
 		hreq_add_header(req, "Grpc-Metadata-Content-Type", "application/grpc");
@@ -152,11 +152,11 @@ static int serve_read(struct apid *a, struct hreq *req, const struct etcd_gw_rou
 	rc = v3_read(&c, method, pb, len, &out, &code, msg, sizeof(msg), &is_write);
 	if (rc == 0 && !is_write) {
 		if (code != 0)
-			send_error(req, v3_http_status(code), code, msg);
+			v3gw_send_error(req, v3_http_status(code), code, msg);
 		else
-			send_pb(req, r, out.data, out.len);
+			v3gw_send_pb(req, r, out.data, out.len);
 	} else if (rc != 0) {
-		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: database read failed");
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: database read failed");
 	}
 	buf_close(&out);
 	return rc == 0 && is_write;
@@ -189,7 +189,7 @@ static void propose(struct apid *a, struct hreq *req, const struct etcd_gw_route
 	buf_put(&body, pb, len);
 	if (apid_propose(a, PROTO_V3, body.data, body.len, &req_id) != 0 ||
 		park(a, req, req_id, r, method, NULL, 0) == NULL)
-		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
 	buf_close(&body);
 }
 
@@ -210,18 +210,23 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	char msg[256];
 	uint64_t req_id;
 
+	if (method == 0 && strncmp(r->grpc_method, "/etcdserverpb.Cluster/Member", 28) == 0 &&
+		strcmp(r->grpc_method, "/etcdserverpb.Cluster/MemberList") != 0) {
+		members_v3_handle(a, req, r, pb, len);
+		return;
+	}
 	if (method == 0) {
 		int rc = v3maint_handle(a, req, r->grpc_method, r);
 		if (rc < 0)
-			send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+			v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
 		else if (rc == 0)
-			send_error(req, 501, 12, "unknown service or method");
+			v3gw_send_error(req, 501, 12, "unknown service or method");
 		return;
 	}
 	ctx_init(a, &c);
 	v3_check(&c, method, pb, len, &code, msg, sizeof(msg));
 	if (code != 0) {
-		send_error(req, v3_http_status(code), code, msg);
+		v3gw_send_error(req, v3_http_status(code), code, msg);
 		return;
 	}
 	if (method == V3_LEASE_GRANT) {
@@ -245,7 +250,7 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 		return;
 	}
 	if (!apid_db_ready(a)) {
-		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
 		return;
 	}
 	if (is_serializable(method, pb, len)) {
@@ -256,7 +261,7 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	/* Linearizable: a read index first (a Txn with writes is proposed
 	 * when its turn comes, see v3gw_serve_read). */
 	if (apid_read_index(a, &req_id) != 0 || park(a, req, req_id, r, method, pb, len) == NULL)
-		send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
 }
 
 int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
@@ -288,14 +293,14 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 	int watch = strcmp(r->grpc_method, "/etcdserverpb.Watch/Watch") == 0;
 	if (r->kind != ETCD_GW_UNARY && !watch &&
 		strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") != 0) {
-		send_error(req, 501, 12, "streaming gateway calls are not served yet");
+		v3gw_send_error(req, 501, 12, "streaming gateway calls are not served yet");
 		return 1;
 	}
 	body = hreq_body(req, &blen);
 	buf_init(&pb);
 	if (pb_from_json(r->req, body, blen, &pb, err, sizeof(err)) != 0)
 		/* etcd's watch stream reports a bad request as code 2 (Unknown) */
-		send_error(req, watch ? 500 : 400, watch ? 2 : PB_GRPC_INVALID_ARGUMENT, err);
+		v3gw_send_error(req, watch ? 500 : 400, watch ? 2 : PB_GRPC_INVALID_ARGUMENT, err);
 	else if (watch)
 		v3watch_start(a, req, pb.data, pb.len);
 	else
@@ -308,26 +313,32 @@ void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result
 {
 	char msg[256];
 
-	(void)a;
+	if (p->v3_method == V3_GW_MEMBER) {
+		members_v3_done(a, p, (int)r->http_status, r->body, r->len);
+		return;
+	}
 	if (r->error_code == 0) {
-		send_pb(p->req, p->route, r->body, r->len);
+		v3gw_send_pb(p->req, p->route, r->body, r->len);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "%.*s", (int)r->len, (const char *)r->body);
-	send_error(p->req, (int)r->http_status, (int)r->error_code, msg);
+	v3gw_send_error(p->req, (int)r->http_status, (int)r->error_code, msg);
 }
 
 void v3gw_on_error(struct apid *a, struct pending *p, const char *msg)
 {
-	(void)a;
+	if (p->v3_method == V3_GW_MEMBER) {
+		members_v3_error(a, p, CE_AGAIN, msg);
+		return;
+	}
 	/* The raft worker refused it, or it timed out (etcd's Unavailable). */
-	send_error(p->req, 503, V3_UNAVAILABLE, msg);
+	v3gw_send_error(p->req, 503, V3_UNAVAILABLE, msg);
 }
 
 void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index)
 {
 	if (index == 0) {
-		send_error(p->req, 503, V3_UNAVAILABLE, "etcdserver: request timed out");
+		v3gw_send_error(p->req, 503, V3_UNAVAILABLE, "etcdserver: request timed out");
 		p->req = NULL;
 		pending_free(p);
 		return;

@@ -72,7 +72,7 @@ int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 	if (strcmp(grpc_method, "/etcdserverpb.Cluster/MemberList") == 0) {
 		/* etcd's member list header has no revision */
 		v3gw_header(a, &pb, 0);
-		if (members_v3_list(a, &pb) != 0) {
+		if (members_v3_list(a, &pb, 2) != 0) {
 			buf_close(&pb);
 			return -1;
 		}

@@ -125,7 +125,10 @@ static int check_conf(struct raftd *d, const uint8_t *data, size_t len, const ch
 			}
 		}
 		cluster_member_close(&m);
+		/* etcd lets a one-member cluster add a voter (it could never
+		 * grow otherwise). */
 		if (rc == 0 && cc.type == RAFT_CONF_ADD_NODE && d->w->cfg->strict_reconfig_check &&
+			voters(&d->cluster) > 1 &&
 			started_voters(d) < (voters(&d->cluster) + 1) / 2 + 1) {
 			*msg = "etcdserver: unhealthy cluster";
 			rc = CE_AGAIN;
