@@ -1,7 +1,7 @@
 /* v3maint.c - the v3 cluster and maintenance calls an api worker answers
  * itself: Cluster/MemberList (from the replicated /0/members, as
- * /v2/members) and Maintenance/Status (this member's raft and database
- * state from shared memory and the database files). */
+ * /v2/members), Maintenance/Status (this member's raft and database state
+ * from shared memory and the database files) and Maintenance/Hash. */
 #include "config.h"
 #include "apid/apid_int.h"
 #include "config/cfg.h"
@@ -98,6 +98,21 @@ int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 		pb_put_u64(&pb, 7, ss.applied_index);
 		pb_put_i64(&pb, 9, size);
 		pb_put_bool(&pb, 10, rs.is_learner != 0);
+	} else if (strcmp(grpc_method, "/etcdserverpb.Maintenance/Hash") == 0) {
+		/* etcd's gateway maps /v3/maintenance/hash to Hash (the whole
+		 * database); cetcd hashes its MVCC records, so members agree
+		 * with each other, not with etcd's bbolt bytes. */
+		struct mvcc_state st;
+		uint32_t h = 0;
+		char err[128];
+
+		if (!apid_db_ready(a) || mvcc_revisions(a->mvcc, &st, err, sizeof(err)) != 0 ||
+			mvcc_hash(a->mvcc, &h, err, sizeof(err)) != 0) {
+			buf_close(&pb);
+			return -1;
+		}
+		v3gw_header(a, &pb, st.current);
+		pb_put_u64(&pb, 2, h);
 	} else {
 		buf_close(&pb);
 		return 0;

@@ -153,3 +153,17 @@ def test_member_add_update_remove_v3(fresh):
         (404, 5, "etcdserver: member not found")
     assert err(fresh.post("/v3/cluster/member/add", data='{"peerURLs":["bad"]}')) == \
         (400, 3, "etcdserver: given member URLs are invalid")
+
+
+def test_maintenance_hash_agrees_across_members(cluster_factory):
+    c = cluster_factory(3)
+    for n in range(10):
+        assert c[n % 3].post("/v3/kv/put", data=json.dumps(
+            {"key": b64("h%d" % n), "value": b64("v")})).status_code == 200
+    # a linearizable read on each member first, so all have applied
+    for i in range(3):
+        assert c[i].post("/v3/kv/range", data=json.dumps({"key": b64("h9")})).json()["count"] == "1"
+    hs = [c[i].post("/v3/maintenance/hash", data="{}").json() for i in range(3)]
+    assert all(isinstance(h["hash"], int) for h in hs)
+    assert len({h["hash"] for h in hs}) == 1
+    assert len({h["header"]["revision"] for h in hs}) == 1
