@@ -31,6 +31,14 @@ struct stored_out {
 	struct buf events_v3; /* [u32 len][IPC_EVENT_V3 payload]... */
 };
 
+/* The leader's auto-compaction state (v3.c). */
+#define AUTO_COMPACT_SAMPLES 12
+struct auto_compact {
+	struct { uint64_t ms; int64_t rev; } samples[AUTO_COMPACT_SAMPLES];
+	size_t n;
+	uint64_t last_ms;
+};
+
 struct stored {
 	struct worker *w;
 	struct cluster cluster;
@@ -39,6 +47,7 @@ struct stored {
 	struct mvcc *mvcc;
 	struct lease *lease;
 	uint64_t deadlines_gen; /* of the table last copied to shm_leases */
+	struct auto_compact auto_compact;
 	struct ipc_conn *raft;
 	struct event *reconnect_ev;
 	struct event *tick_ev;

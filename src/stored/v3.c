@@ -13,6 +13,7 @@
 #include "store/mvcc.h"
 #include "util/err.h"
 #include "util/log.h"
+#include <string.h>
 #include "v3/v3.h"
 
 #include <inttypes.h>
@@ -115,6 +116,80 @@ static void publish_deadlines(struct stored *s, int leader)
 	shm_write_end(&sl->seq);
 }
 
+/* --auto-compaction-mode/--auto-compaction-retention (etcd's compactor),
+ * run by the leader's storage worker, which proposes the Compaction:
+ * - periodic: the revision is sampled every retention/10; every retention
+ *   (at most every hour) the store is compacted to the newest sample at
+ *   least retention old;
+ * - revision: every 5 minutes, to the current revision minus retention. */
+#define AUTO_COMPACT_REVISION_EVERY_MS (5u * 60u * 1000u)
+
+static void propose_compact(struct stored *s, int64_t rev)
+{
+	struct buf req;
+	uint8_t m = V3_COMPACT;
+
+	buf_init(&req);
+	buf_put(&req, &m, 1);
+	pb_put_i64(&req, 1, rev); /* CompactionRequest.revision */
+	stored_propose(s, PROTO_V3, req.data, req.len);
+	buf_close(&req);
+	log_info("auto compaction at revision %" PRId64, rev);
+}
+
+static void auto_compact(struct stored *s, int leader, uint64_t now_ms)
+{
+	const struct cetcd_config *cfg = s->w->cfg;
+	int64_t retention = cfg->auto_compaction_retention_value;
+	struct auto_compact *ac = &s->auto_compact;
+	struct mvcc_state st;
+	char err[128];
+
+	if (retention <= 0 || !leader) {
+		ac->n = 0;
+		ac->last_ms = 0;
+		return;
+	}
+	if (mvcc_revisions(s->mvcc, &st, err, sizeof(err)) != 0)
+		return;
+	if (strcmp(cfg->auto_compaction_mode, "revision") == 0) {
+		if (ac->last_ms == 0)
+			ac->last_ms = now_ms;
+		if (now_ms - ac->last_ms < AUTO_COMPACT_REVISION_EVERY_MS)
+			return;
+		ac->last_ms = now_ms;
+		if (st.current - retention > 0 && st.current - retention > st.compacted)
+			propose_compact(s, st.current - retention);
+		return;
+	}
+	{
+		uint64_t ret_ms = (uint64_t)(retention / 1000000), every = ret_ms < 3600000u ? ret_ms : 3600000u;
+		uint64_t step = ret_ms / 10 ? ret_ms / 10 : 1;
+		int64_t target = 0;
+
+		if (ac->n == 0 || now_ms - ac->samples[ac->n - 1].ms >= step) {
+			if (ac->n == AUTO_COMPACT_SAMPLES) {
+				memmove(ac->samples, ac->samples + 1, sizeof(ac->samples[0]) * (ac->n - 1));
+				ac->n--;
+			}
+			ac->samples[ac->n].ms = now_ms;
+			ac->samples[ac->n].rev = st.current;
+			ac->n++;
+		}
+		if (ac->last_ms == 0)
+			ac->last_ms = now_ms;
+		if (now_ms - ac->last_ms < every)
+			return;
+		for (size_t i = 0; i < ac->n; i++)
+			if (now_ms - ac->samples[i].ms >= ret_ms)
+				target = ac->samples[i].rev;
+		if (target > st.compacted && target > 0) {
+			ac->last_ms = now_ms;
+			propose_compact(s, target);
+		}
+	}
+}
+
 /* The leader's lessor: promoted when this member leads (deadlines start
  * from the remaining TTLs, plus an election timeout as etcd), demoted when
  * it does not; expired leases are revoked through raft, as etcd's leader
@@ -132,6 +207,7 @@ void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_m
 	else if (!leader && lease_is_primary(s->lease))
 		lease_demote(s->lease);
 	publish_deadlines(s, leader);
+	auto_compact(s, leader, now_ms);
 	if (!leader)
 		return;
 	n = lease_expired(s->lease, (int64_t)now_ms, ids, sizeof(ids) / sizeof(ids[0]));

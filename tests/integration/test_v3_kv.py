@@ -8,6 +8,8 @@ single-member server; the test replays it request by request and compares
 status and body byte for byte (member and cluster ids are the server's).
 """
 
+import time
+
 import pytest
 
 import cluster
@@ -87,3 +89,26 @@ def test_linearizable_and_serializable_reads_agree(fresh):
     assert a["count"] == b["count"] == "3"
     assert a["kvs"] == b["kvs"]
     assert [kv["version"] for kv in a["kvs"]] == ["7", "7", "6"]
+
+
+def test_auto_compaction_periodic(server_factory):
+    """--auto-compaction-mode periodic with a 2 s retention: old revisions
+    become unreadable by themselves (etcd's periodic compactor)."""
+    s = server_factory(start=False)
+    s.extra_args += ["--auto-compaction-mode", "periodic",
+                     "--auto-compaction-retention", "2s"]
+    s.start()
+    first = None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        r = s.post("/v3/kv/put", data='{"key":"YWM=","value":"dg=="}')
+        assert r.status_code == 200, r.text
+        if first is None:
+            first = r.json()["header"]["revision"]
+        g = s.post("/v3/kv/range", data='{"key":"YWM=","revision":"%s"}' % first)
+        if g.status_code == 400:
+            assert g.json()["error"] == "etcdserver: mvcc: required revision has been compacted"
+            return
+        assert g.status_code == 200, g.text
+        time.sleep(0.3)
+    pytest.fail("revision %s was never compacted" % first)
