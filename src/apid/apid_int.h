@@ -115,7 +115,9 @@ void http_v2_error(struct apid *a, struct hreq *req, int code, const char *cause
 /* v2keys.c */
 void v2keys_handle(struct apid *a, struct hreq *req, const char *path);
 void v2keys_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
-void v2keys_on_read_index(struct apid *a, struct pending *p, uint64_t index);
+/* apid_on_read_index: a linearizable read (v2 quorum GET or v3) got its
+ * read index (0 = failed): wait until it is applied, then serve it. */
+void apid_on_read_index(struct apid *a, struct pending *p, uint64_t index);
 void v2keys_applied_advanced(struct apid *a);
 
 /* v2watch.c */
@@ -138,7 +140,6 @@ void apid_send_json(struct hreq *req, int status, const char *ctype, struct json
 /* v3gw.c: etcd's v3 JSON gateway (/v3/...) */
 int v3gw_handle(struct apid *a, struct hreq *req, const char *path);
 void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
-void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index);
 void v3gw_on_error(struct apid *a, struct pending *p, const char *msg);
 /* v3gw_header writes a ResponseHeader (field 1) of this member at rev. */
 struct buf;

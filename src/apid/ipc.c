@@ -155,10 +155,7 @@ static void raft_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t 
 	if (pd == NULL)
 		return;
 	if (h->type == IPC_READ_INDEX_RESP) {
-		if (pd->kind == PENDING_V3)
-			v3gw_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
-		else
-			v2keys_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
+		apid_on_read_index(a, pd, h->len >= 8 ? le_get64(p) : 0);
 		return;
 	}
 	if (pd->req && pd->kind == PENDING_V3) {

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "apid/apid_int.h"
+#include "v3/v3.h"
 #include "apid/form.h"
 #include "config/cfg.h"
 #include "http/httpd.h"
@@ -376,10 +377,13 @@ void v2keys_on_result(struct apid *a, struct pending *p, const struct proto_resu
 	p->req = NULL;
 }
 
-void v2keys_on_read_index(struct apid *a, struct pending *p, uint64_t index)
+void apid_on_read_index(struct apid *a, struct pending *p, uint64_t index)
 {
 	if (index == 0) {
-		http_v2_error(a, p->req, 300, "etcdserver: request timed out", 0);
+		if (p->kind == PENDING_V3)
+			v3gw_send_error(p->req, 503, V3_UNAVAILABLE, "etcdserver: request timed out");
+		else
+			http_v2_error(a, p->req, 300, "etcdserver: request timed out", 0);
 		p->req = NULL;
 		pending_free(p);
 		return;

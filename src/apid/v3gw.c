@@ -335,20 +335,6 @@ void v3gw_on_error(struct apid *a, struct pending *p, const char *msg)
 	v3gw_send_error(p->req, 503, V3_UNAVAILABLE, msg);
 }
 
-void v3gw_on_read_index(struct apid *a, struct pending *p, uint64_t index)
-{
-	if (index == 0) {
-		v3gw_send_error(p->req, 503, V3_UNAVAILABLE, "etcdserver: request timed out");
-		p->req = NULL;
-		pending_free(p);
-		return;
-	}
-	p->read_index = index;
-	p->next = a->reads_waiting;
-	a->reads_waiting = p;
-	v2keys_applied_advanced(a);
-}
-
 int v3gw_serve_read(struct apid *a, struct pending *p)
 {
 	if (serve_read(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len))

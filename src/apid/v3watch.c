@@ -83,29 +83,11 @@ static void close_cb(struct hreq *req, void *arg)
 	unlink_free(w);
 }
 
-static int in_range(const struct v3watcher *w, const uint8_t *k, size_t kl)
-{
-	size_t m;
-	int c;
-
-	if (w->end_len == 0)
-		return kl == w->key_len && memcmp(k, w->key, kl) == 0;
-	m = kl < w->key_len ? kl : w->key_len;
-	c = memcmp(k, w->key, m);
-	if (c < 0 || (c == 0 && kl < w->key_len))
-		return 0;
-	if (w->end_len == 1 && w->end[0] == 0)
-		return 1;
-	m = kl < w->end_len ? kl : w->end_len;
-	c = memcmp(k, w->end, m);
-	return c < 0 || (c == 0 && kl < w->end_len);
-}
-
 static int wanted(const struct v3watcher *w, const struct mvcc_event *ev)
 {
 	if ((ev->type == MVCC_EV_PUT && w->noput) || (ev->type == MVCC_EV_DELETE && w->nodelete))
 		return 0;
-	return in_range(w, ev->kv.key, ev->kv.key_len);
+	return v3_key_in_range(ev->kv.key, ev->kv.key_len, w->key, w->key_len, w->end, w->end_len);
 }
 
 /* history sends the events of [next_rev, current] from the database in

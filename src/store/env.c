@@ -18,6 +18,26 @@
 #define STORE_ENV_TX_MAX 512
 #define STORE_ENV_LOCKS 20000
 
+int store_db_open(DB **out, DB_ENV *env, const char *file, int writer, char *err, size_t errlen)
+{
+	DB *db = NULL;
+	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (writer ? DB_CREATE : 0);
+	int rc;
+
+	*out = NULL;
+	if ((rc = db_create(&db, env, 0)) != 0)
+		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
+	rc = db->open(db, NULL, file, NULL, DB_BTREE, flags, 0600);
+	if (rc != 0) {
+		db->close(db, 0);
+		if (!writer && rc == ENOENT)
+			return errf(err, errlen, CE_AGAIN, "open %s: not created yet", file);
+		return errf(err, errlen, store_db_err(rc), "open %s: %s", file, db_strerror(rc));
+	}
+	*out = db;
+	return 0;
+}
+
 int store_db_err(int rc)
 {
 	switch (rc) {

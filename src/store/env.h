@@ -38,6 +38,11 @@ int store_env_checkpoint(DB_ENV *env);
  * of this process must be closed first. */
 void store_env_close(DB_ENV *env);
 
+/* store_db_open opens the btree database file in env (auto-commit,
+ * free-threaded). The writer creates it; for a reader a missing file is
+ * CE_AGAIN (the writer has not created it yet). 0 or CE_* with err. */
+int store_db_open(DB **out, DB_ENV *env, const char *file, int writer, char *err, size_t errlen);
+
 /* store_db_err maps a Berkeley DB return code to a CE_* code. */
 int store_db_err(int rc);
 

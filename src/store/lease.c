@@ -238,26 +238,6 @@ out:
 
 /* ---- open / load ---- */
 
-static int open_db(DB **out, DB_ENV *env, const char *file, int writer, char *err, size_t errlen)
-{
-	DB *db = NULL;
-	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (writer ? DB_CREATE : 0);
-	int rc;
-
-	*out = NULL;
-	if ((rc = db_create(&db, env, 0)) != 0)
-		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
-	rc = db->open(db, NULL, file, NULL, DB_BTREE, flags, 0600);
-	if (rc != 0) {
-		db->close(db, 0);
-		if (!writer && rc == ENOENT)
-			return errf(err, errlen, CE_AGAIN, "open %s: not created yet", file);
-		return errf(err, errlen, store_db_err(rc), "open %s: %s", file, db_strerror(rc));
-	}
-	*out = db;
-	return 0;
-}
-
 /* load_all reads every lease into the (empty) in-memory table. Like etcd's
  * recovery, a stored TTL below min_ttl is raised in memory. */
 static int load_all(struct lease *l, char *err, size_t errlen)
@@ -324,8 +304,8 @@ int lease_open(struct lease **out, DB_ENV *env, int writer, const struct lease_c
 	l->heap[LEASE_H_NOTIFY].k = LEASE_H_NOTIFY;
 	l->heap[LEASE_H_CKPT].k = LEASE_H_CKPT;
 	buf_init(&l->kbuf);
-	if ((rc = open_db(&l->rec, env, LEASE_FILE, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&l->keys, env, LEASE_KEYS_FILE, writer, err, errlen)) != 0 ||
+	if ((rc = store_db_open(&l->rec, env, LEASE_FILE, writer, err, errlen)) != 0 ||
+	    (rc = store_db_open(&l->keys, env, LEASE_KEYS_FILE, writer, err, errlen)) != 0 ||
 	    (writer && (rc = load_all(l, err, errlen)) != 0)) {
 		lease_free(l);
 		return rc;

@@ -28,24 +28,7 @@ const char *meta_v2_stat_name(int stat)
 
 int meta_db_open(DB **out, DB_ENV *env, int writer, char *err, size_t errlen)
 {
-	DB *db = NULL;
-	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT;
-	int rc;
-
-	*out = NULL;
-	if ((rc = db_create(&db, env, 0)) != 0)
-		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
-	if (writer)
-		flags |= DB_CREATE;
-	rc = db->open(db, NULL, META_DB_FILE, NULL, DB_BTREE, flags, 0600);
-	if (rc != 0) {
-		db->close(db, 0);
-		if (!writer && rc == ENOENT)
-			return errf(err, errlen, CE_AGAIN, "open %s: not created yet", META_DB_FILE);
-		return errf(err, errlen, store_db_err(rc), "open %s: %s", META_DB_FILE, db_strerror(rc));
-	}
-	*out = db;
-	return 0;
+	return store_db_open(out, env, META_DB_FILE, writer, err, errlen);
 }
 
 /* meta_read fills buf (n bytes) from key; a missing key gives zeroes. */

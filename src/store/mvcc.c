@@ -158,25 +158,6 @@ void mvcc_events_res_close(struct mvcc_events_res *res)
 
 /* ---- open / free ---- */
 
-static int open_db(DB **out, DB_ENV *env, const char *file, int writer, char *err, size_t errlen)
-{
-	DB *db = NULL;
-	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (writer ? DB_CREATE : 0);
-	int rc;
-
-	if ((rc = db_create(&db, env, 0)) != 0)
-		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
-	rc = db->open(db, NULL, file, NULL, DB_BTREE, flags, 0600);
-	if (rc != 0) {
-		db->close(db, 0);
-		if (!writer && rc == ENOENT)
-			return errf(err, errlen, CE_AGAIN, "open %s: not created yet", file);
-		return errf(err, errlen, store_db_err(rc), "open %s: %s", file, db_strerror(rc));
-	}
-	*out = db;
-	return 0;
-}
-
 int mvcc_open(struct mvcc **out, DB_ENV *env, int writer, char *err, size_t errlen)
 {
 	struct mvcc *m;
@@ -196,8 +177,8 @@ int mvcc_open(struct mvcc **out, DB_ENV *env, int writer, char *err, size_t errl
 	m->rk.size = MVCC_REVLEN;
 	mvcc_arena_init(&m->evmem);
 	if ((rc = meta_db_open(&m->meta, env, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&m->rev, env, MVCC_REV_FILE, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&m->key, env, MVCC_KEY_FILE, writer, err, errlen)) != 0) {
+	    (rc = store_db_open(&m->rev, env, MVCC_REV_FILE, writer, err, errlen)) != 0 ||
+	    (rc = store_db_open(&m->key, env, MVCC_KEY_FILE, writer, err, errlen)) != 0) {
 		mvcc_free(m);
 		return rc;
 	}

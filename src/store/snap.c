@@ -53,21 +53,9 @@ static int snap_db_slot(const char *name, size_t n)
  * file gives CE_NOTFOUND. */
 static int open_dbh(DB **out, DB_ENV *env, const char *name, int create, char *err, size_t errlen)
 {
-	DB *db = NULL;
-	int rc;
+	int rc = store_db_open(out, env, name, create, err, errlen);
 
-	*out = NULL;
-	if ((rc = db_create(&db, env, 0)) != 0)
-		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
-	rc = db->open(db, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT | (create ? DB_CREATE : 0), 0600);
-	if (rc != 0) {
-		db->close(db, 0);
-		if (rc == ENOENT)
-			return CE_NOTFOUND;
-		return errf(err, errlen, store_db_err(rc), "open %s: %s", name, db_strerror(rc));
-	}
-	*out = db;
-	return 0;
+	return rc == CE_AGAIN && !create ? CE_NOTFOUND : rc;
 }
 
 static void close_dbhs(DB **dbs)

@@ -135,25 +135,6 @@ static int is_internal_key(const char *p, size_t n)
 
 /* ---- open / free ---- */
 
-static int open_db(DB **out, DB_ENV *env, const char *file, int writer, char *err, size_t errlen)
-{
-	DB *db = NULL;
-	u_int32_t flags = DB_THREAD | DB_AUTO_COMMIT | (writer ? DB_CREATE : 0);
-	int rc;
-
-	if ((rc = db_create(&db, env, 0)) != 0)
-		return errf(err, errlen, CE_DB, "db_create: %s", db_strerror(rc));
-	rc = db->open(db, NULL, file, NULL, DB_BTREE, flags, 0600);
-	if (rc != 0) {
-		db->close(db, 0);
-		if (!writer && rc == ENOENT)
-			return errf(err, errlen, CE_AGAIN, "open %s: not created yet", file);
-		return errf(err, errlen, store_db_err(rc), "open %s: %s", file, db_strerror(rc));
-	}
-	*out = db;
-	return 0;
-}
-
 /* ensure_namespaces creates etcd's "/0" (cluster) and "/1" (keys)
  * directories, index 0, on a fresh store. */
 static int ensure_namespaces(struct v2store *st, char *err, size_t errlen)
@@ -191,9 +172,9 @@ int v2store_open(struct v2store **out, DB_ENV *env, int writer, char *err, size_
 	st->env = env;
 	st->writer = writer;
 	if ((rc = meta_db_open(&st->meta, env, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&st->nodes, env, V2_NODES_FILE, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&st->expiry, env, V2_EXPIRY_FILE, writer, err, errlen)) != 0 ||
-	    (rc = open_db(&st->hist, env, V2_HISTORY_FILE, writer, err, errlen)) != 0)
+	    (rc = store_db_open(&st->nodes, env, V2_NODES_FILE, writer, err, errlen)) != 0 ||
+	    (rc = store_db_open(&st->expiry, env, V2_EXPIRY_FILE, writer, err, errlen)) != 0 ||
+	    (rc = store_db_open(&st->hist, env, V2_HISTORY_FILE, writer, err, errlen)) != 0)
 		goto fail;
 	if (writer && (rc = ensure_namespaces(st, err, errlen)) != 0)
 		goto fail;

@@ -74,6 +74,11 @@ struct v3_ctx {
 void v3_put_kv(struct buf *b, uint32_t field, const struct mvcc_kv *kv);
 void v3_put_event(struct buf *b, uint32_t field, const struct mvcc_event *ev, int with_prev);
 
+/* v3_key_in_range: is key k in the range a RangeRequest's key b and
+ * range_end e name (e empty: b alone; e "\0": every key >= b)? */
+int v3_key_in_range(const uint8_t *k, size_t kl, const uint8_t *b, size_t bl, const uint8_t *e,
+	size_t el);
+
 /* v3_http_status: the HTTP status etcd's gateway (grpc-gateway's
  * HTTPStatusFromCode) sends for a gRPC code. */
 int v3_http_status(int code);

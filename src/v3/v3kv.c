@@ -263,24 +263,14 @@ static int decode_compare(const uint8_t *p, size_t n, struct mvcc_cmp *cmp)
 	cmp->target = target;
 	cmp->key = k;
 	cmp->range_end = e;
-	switch (target) {
-	case MVCC_CMP_VERSION:
-		rc = get_i64(p, n, CMP_VERSION, &cmp->num);
-		break;
-	case MVCC_CMP_CREATE:
-		rc = get_i64(p, n, CMP_CREATE, &cmp->num);
-		break;
-	case MVCC_CMP_MOD:
-		rc = get_i64(p, n, CMP_MOD, &cmp->num);
-		break;
-	case MVCC_CMP_LEASE:
-		rc = get_i64(p, n, CMP_LEASE, &cmp->num);
-		break;
-	case MVCC_CMP_VALUE:
+	/* target_union: field 4 + target (version, create_revision,
+	 * mod_revision, value, lease), as rpc.proto numbers them. */
+	if (target == MVCC_CMP_VALUE) {
 		rc = get_bytes(p, n, CMP_VALUE, &v, &cmp->value_len);
 		cmp->value = v;
-		break;
-	default:
+	} else if (target >= MVCC_CMP_VERSION && target <= MVCC_CMP_LEASE) {
+		rc = get_i64(p, n, (uint32_t)(CMP_VERSION + target), &cmp->num);
+	} else {
 		return CE_CORRUPT;
 	}
 	return rc;
@@ -470,7 +460,7 @@ struct txn_keys {
 	size_t n;
 };
 
-static int in_range(const uint8_t *k, size_t kl, const uint8_t *b, size_t bl, const uint8_t *e,
+int v3_key_in_range(const uint8_t *k, size_t kl, const uint8_t *b, size_t bl, const uint8_t *e,
 	size_t el)
 {
 	size_t m;
@@ -544,7 +534,7 @@ static int check_dups(const uint8_t *p, size_t n, uint32_t field, int *code, cha
 		for (size_t j = 0; j < t.n; j++) {
 			if (i == j || (t.put[j] && j < i))
 				continue;
-			if (in_range(t.k[i], t.kl[i], t.k[j], t.kl[j], t.e[j], t.el[j]))
+			if (v3_key_in_range(t.k[i], t.kl[i], t.k[j], t.kl[j], t.e[j], t.el[j]))
 				return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT,
 					"etcdserver: duplicate key given in txn request");
 		}
