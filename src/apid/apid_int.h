@@ -47,6 +47,7 @@ struct pending {
 	/* v3: the gateway route and the request in protobuf */
 	const struct etcd_gw_route *route;
 	int v3_method;
+	void *stream; /* v3 client stream the result belongs to (keepalive) */
 };
 
 struct watcher {
@@ -147,10 +148,21 @@ void v3gw_header(struct apid *a, struct buf *b, int64_t rev);
 /* v3gw_applied_advanced serves v3 reads waiting for the applied index. */
 int v3gw_serve_read(struct apid *a, struct pending *p);
 
-/* v3watch.c: the v3 watch stream */
-void v3watch_start(struct apid *a, struct hreq *req, const uint8_t *pb, size_t len);
+/* v3watch.c: the v3 watch stream; body holds the client's WatchRequests */
+void v3watch_start(struct apid *a, struct hreq *req, const char *body, size_t blen);
 void v3watch_on_event(struct apid *a, const uint8_t *p, size_t n);
 void v3watch_close_all(struct apid *a);
+
+/* v3keepalive.c: LeaseKeepAlive, a stream of requests answered in order
+ * (results come back as pending v3_method V3_GW_KEEPALIVE) */
+#define V3_GW_KEEPALIVE 102
+void v3keepalive_start(struct apid *a, struct hreq *req, const char *body, size_t blen);
+void v3keepalive_done(struct apid *a, struct pending *p, const struct proto_result *r,
+	const char *errmsg);
+/* v3gw_propose: propose a v3 request (method byte + protobuf) and park it
+ * as pending v3_method method; NULL when it could not be proposed. */
+struct pending *v3gw_propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	int method, const uint8_t *pb, size_t len);
 
 /* members.c: /v2/members and /v2/machines from the store's /0/members */
 void members_handle(struct apid *a, struct hreq *req, const char *rest);
@@ -164,11 +176,47 @@ void members_v3_handle(struct apid *a, struct hreq *req, const struct etcd_gw_ro
 void members_v3_done(struct apid *a, struct pending *p, int http_status, const char *body,
 	size_t len);
 void members_v3_error(struct apid *a, struct pending *p, int code, const char *msg);
+
+/* v3conc.c: v3lock and v3election (pending kind PENDING_V3, v3_method
+ * V3_GW_CONC routes a step's result back there) */
+#define V3_GW_CONC 101
+void v3conc_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len);
+void v3conc_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
+void v3conc_on_error(struct apid *a, struct pending *p, const char *msg);
+/* v3conc_on_event: a v3 event batch (IPC_EVENT_V3 payload), for waits. */
+void v3conc_on_event(struct apid *a, const uint8_t *p, size_t n);
+/* v3conc_resync: events may have been missed (storage connection lost):
+ * re-check lock/campaign waits, end Observe streams. */
+void v3conc_resync(struct apid *a);
+/* v3conc_close_all frees every call (the worker stops). */
+void v3conc_close_all(struct apid *a);
 void v3gw_send_error(struct hreq *req, int status, int code, const char *msg);
 void v3gw_send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len);
 /* v3maint.c: Cluster/MemberList and Maintenance/Status */
+struct v3_alarm;
+/* apid_alarms reads the cluster's alarms (at most max); how many. */
+size_t apid_alarms(struct apid *a, struct v3_alarm *al, size_t max);
 int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,
 	const struct etcd_gw_route *r);
+/* v3maint.c: the backend quota (etcd's quotaKVServer/quotaLeaseServer) and
+ * Maintenance/Alarm|Defragment. v3maint_quota_refuse: 1 when a Put, Txn
+ * with puts or LeaseGrant is over --quota-backend-bytes (it then proposes
+ * the NOSPACE alarm, parked as v3_method V3_GW_NOSPACE, and answers
+ * etcd's ErrGRPCNoSpace once that is done: v3maint_nospace_done). */
+#define V3_GW_NOSPACE 111
+int v3maint_quota_refuse(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	int method, const uint8_t *pb, size_t len);
+void v3maint_nospace_done(struct apid *a, struct pending *p);
+/* v3snap.c: Maintenance/Snapshot (a stream of the storage worker's
+ * snapshot file), HashKV (/v3/maintenance/hashkv) and MoveLeader (through
+ * the raft worker). v3snap_handle: 1 if r is one of them (answered). */
+#define V3_GW_SNAPSHOT 121
+#define V3_GW_MOVE_LEADER 122
+int v3snap_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len);
+void v3snap_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
+void v3snap_on_error(struct apid *a, struct pending *p, const char *msg);
 void members_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void members_on_error(struct apid *a, struct pending *p, int code, const char *msg);
 

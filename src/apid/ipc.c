@@ -200,6 +200,7 @@ static void conn_close(struct ipc_conn *c, void *arg)
 		db_detach(a);
 		v2watch_close_all(a);
 		v3watch_close_all(a);
+		v3conc_resync(a);
 		log_warn("storage worker connection lost");
 	} else if (c == a->raft) {
 		a->raft = NULL;

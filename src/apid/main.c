@@ -47,6 +47,8 @@ int apid_main(struct worker *w)
 	worker_set_state(w, WSTATE_READY);
 	rc = worker_run(w);
 	v2watch_close_all(a);
+	v3watch_close_all(a);
+	v3conc_close_all(a);
 	pending_fail_all(a);
 	apid_http_close(a);
 	apid_ipc_close(a);

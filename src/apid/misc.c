@@ -11,6 +11,7 @@
 #include "store/v2store.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "v3/v3.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -114,6 +115,11 @@ static void serve_health(struct apid *a, struct hreq *req)
 	shm_raft_read(a->w->shm, &r);
 	ok = r.leader_id != RAFT_NONE && apid_db_ready(a) &&
 		__atomic_load_n(&a->w->shm->store->serving, __ATOMIC_ACQUIRE);
+	if (ok) {
+		/* etcd: unhealthy while any alarm is set (e.g. NOSPACE) */
+		struct v3_alarm al[1];
+		ok = apid_alarms(a, al, 1) == 0;
+	}
 	if (!ok) /* Go's http.Error: nosniff and a newline */
 		hreq_add_header(req, "X-Content-Type-Options", "nosniff");
 	http_send(req, ok ? 200 : 503, "text/plain; charset=utf-8",
@@ -254,6 +260,8 @@ static void serve_metrics(struct apid *a, struct hreq *req)
 	metric(b, "etcd_server_proposals_pending", "gauge", "The current number of pending proposals to commit.", sum_counter(a, WC_PROPOSALS_PENDING));
 	metric(b, "etcd_server_proposals_failed_total", "counter", "The total number of failed proposals seen.", sum_counter(a, WC_PROPOSALS_FAILED));
 	metric(b, "etcd_debugging_store_watchers", "gauge", "Count of currently active watchers.", sum_counter(a, WC_WATCHERS));
+	metric(b, "etcd_debugging_mvcc_watcher_total", "gauge", "Total number of watchers.", sum_counter(a, WC_V3_WATCHERS));
+	metric(b, "etcd_debugging_mvcc_slow_watcher_total", "gauge", "Total number of unsynced slow watchers.", sum_counter(a, WC_V3_SLOW_WATCHERS));
 	metric(b, "etcd_http_requests_total", "counter", "Client HTTP requests served by api workers.", sum_counter(a, WC_HTTP_REQUESTS));
 	bufprintf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
 		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n");

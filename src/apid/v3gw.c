@@ -47,6 +47,7 @@ static int method_of(const struct etcd_gw_route *r)
 		{ "/etcdserverpb.Lease/LeaseKeepAlive", V3_LEASE_KEEPALIVE },
 		{ "/etcdserverpb.Lease/LeaseLeases", V3_LEASE_LEASES },
 		{ "/etcdserverpb.Lease/LeaseTimeToLive", V3_LEASE_TTL },
+		{ "/etcdserverpb.Maintenance/Alarm", V3_ALARM }, /* v3maint.c */
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -177,20 +178,28 @@ static struct pending *park(struct apid *a, struct hreq *req, uint64_t req_id,
 	return p;
 }
 
-static void propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r, int method,
-	const uint8_t *pb, size_t len)
+struct pending *v3gw_propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	int method, const uint8_t *pb, size_t len)
 {
 	uint8_t m = (uint8_t)method;
 	uint64_t req_id;
+	struct pending *p = NULL;
 	struct buf body;
 
 	buf_init(&body);
 	buf_put(&body, &m, 1);
 	buf_put(&body, pb, len);
-	if (apid_propose(a, PROTO_V3, body.data, body.len, &req_id) != 0 ||
-		park(a, req, req_id, r, method, NULL, 0) == NULL)
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
+	if (apid_propose(a, PROTO_V3, body.data, body.len, &req_id) == 0)
+		p = park(a, req, req_id, r, method, NULL, 0);
 	buf_close(&body);
+	return p;
+}
+
+static void propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r, int method,
+	const uint8_t *pb, size_t len)
+{
+	if (v3gw_propose(a, req, r, method, pb, len) == NULL)
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
 }
 
 static int is_serializable(int method, const uint8_t *pb, size_t len)
@@ -210,11 +219,18 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	char msg[256];
 	uint64_t req_id;
 
+	if (strncmp(r->grpc_method, "/v3lockpb.Lock/", 15) == 0 || /* v3conc.c */
+		strncmp(r->grpc_method, "/v3electionpb.Election/", 23) == 0) {
+		v3conc_handle(a, req, r, pb, len);
+		return;
+	}
 	if (method == 0 && strncmp(r->grpc_method, "/etcdserverpb.Cluster/Member", 28) == 0 &&
 		strcmp(r->grpc_method, "/etcdserverpb.Cluster/MemberList") != 0) {
 		members_v3_handle(a, req, r, pb, len);
 		return;
 	}
+	if (method == 0 && v3snap_handle(a, req, r, pb, len)) /* HashKV, MoveLeader (v3snap.c) */
+		return;
 	if (method == 0) {
 		int rc = v3maint_handle(a, req, r->grpc_method, r);
 		if (rc < 0)
@@ -229,6 +245,8 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 		v3gw_send_error(req, v3_http_status(code), code, msg);
 		return;
 	}
+	if (v3maint_quota_refuse(a, req, r, method, pb, len)) /* NOSPACE (v3maint.c) */
+		return;
 	if (method == V3_LEASE_GRANT) {
 		int64_t id = 0;
 		pb_get_i64(pb, len, 2, &id);
@@ -290,19 +308,28 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 		http_send_text(req, 405, "Method Not Allowed\n");
 		return 1;
 	}
-	int watch = strcmp(r->grpc_method, "/etcdserverpb.Watch/Watch") == 0;
-	if (r->kind != ETCD_GW_UNARY && !watch &&
-		strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") != 0) {
+	body = hreq_body(req, &blen);
+	/* client streams: the body holds request after request */
+	if (strcmp(r->grpc_method, "/etcdserverpb.Watch/Watch") == 0) {
+		v3watch_start(a, req, body, blen);
+		return 1;
+	}
+	if (strcmp(r->grpc_method, "/etcdserverpb.Lease/LeaseKeepAlive") == 0) {
+		v3keepalive_start(a, req, body, blen);
+		return 1;
+	}
+	if (strcmp(r->grpc_method, "/etcdserverpb.Maintenance/Snapshot") == 0) { /* v3snap.c */
+		v3snap_handle(a, req, r, NULL, 0);
+		return 1;
+	}
+	if (r->kind != ETCD_GW_UNARY &&
+		strcmp(r->grpc_method, "/v3electionpb.Election/Observe") != 0) { /* v3conc.c */
 		v3gw_send_error(req, 501, 12, "streaming gateway calls are not served yet");
 		return 1;
 	}
-	body = hreq_body(req, &blen);
 	buf_init(&pb);
 	if (pb_from_json(r->req, body, blen, &pb, err, sizeof(err)) != 0)
-		/* etcd's watch stream reports a bad request as code 2 (Unknown) */
-		v3gw_send_error(req, watch ? 500 : 400, watch ? 2 : PB_GRPC_INVALID_ARGUMENT, err);
-	else if (watch)
-		v3watch_start(a, req, pb.data, pb.len);
+		v3gw_send_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
 	else
 		dispatch(a, req, r, pb.data, pb.len);
 	buf_close(&pb);
@@ -317,6 +344,22 @@ void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result
 		members_v3_done(a, p, (int)r->http_status, r->body, r->len);
 		return;
 	}
+	if (p->v3_method == V3_GW_CONC) { /* v3conc.c */
+		v3conc_on_result(a, p, r);
+		return;
+	}
+	if (p->v3_method == V3_GW_KEEPALIVE) {
+		v3keepalive_done(a, p, r, NULL);
+		return;
+	}
+	if (p->v3_method == V3_GW_NOSPACE) { /* v3maint.c */
+		v3maint_nospace_done(a, p);
+		return;
+	}
+	if (p->v3_method == V3_GW_SNAPSHOT || p->v3_method == V3_GW_MOVE_LEADER) { /* v3snap.c */
+		v3snap_on_result(a, p, r);
+		return;
+	}
 	if (r->error_code == 0) {
 		v3gw_send_pb(p->req, p->route, r->body, r->len);
 		return;
@@ -329,6 +372,22 @@ void v3gw_on_error(struct apid *a, struct pending *p, const char *msg)
 {
 	if (p->v3_method == V3_GW_MEMBER) {
 		members_v3_error(a, p, CE_AGAIN, msg);
+		return;
+	}
+	if (p->v3_method == V3_GW_CONC) { /* v3conc.c */
+		v3conc_on_error(a, p, msg);
+		return;
+	}
+	if (p->v3_method == V3_GW_KEEPALIVE) {
+		v3keepalive_done(a, p, NULL, msg);
+		return;
+	}
+	if (p->v3_method == V3_GW_NOSPACE) { /* v3maint.c */
+		v3maint_nospace_done(a, p);
+		return;
+	}
+	if (p->v3_method == V3_GW_SNAPSHOT || p->v3_method == V3_GW_MOVE_LEADER) { /* v3snap.c */
+		v3snap_on_error(a, p, msg);
 		return;
 	}
 	/* The raft worker refused it, or it timed out (etcd's Unavailable). */

@@ -139,6 +139,7 @@ struct cetcd_config {
 	char *experimental_backend_bbolt_freelist_type;
 	bool experimental_enable_lease_checkpoint;
 	bool experimental_enable_lease_checkpoint_persist;
+	int64_t experimental_lease_checkpoint_interval_ns;
 	int64_t experimental_compaction_batch_limit;
 	int64_t experimental_watch_progress_notify_interval_ns;
 	int64_t experimental_warning_apply_duration_ns;

@@ -67,6 +67,8 @@ struct hreq {
 	struct buf rh;             /* response headers added by the handler */
 	hreq_close_cb cb;
 	void *cbarg;
+	hreq_close_cb drain_cb;    /* queued output written out (streams) */
+	void *drain_arg;
 	size_t clen;               /* declared Content-Length */
 	enum rstate rs;
 	unsigned keepalive : 1, close_after : 1, notified : 1, raw_stream : 1,
@@ -313,6 +315,8 @@ static void req_reset(struct hreq *r)
 	r->nh = 0;
 	r->cb = NULL;
 	r->cbarg = NULL;
+	r->drain_cb = NULL;
+	r->drain_arg = NULL;
 	r->clen = 0;
 	r->rs = RS_NONE;
 	r->keepalive = r->close_after = r->notified = r->raw_stream = 0;
@@ -524,6 +528,8 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 			buf_reset(&c->out);
 			c->out_off = 0;
 			buf_shrink(&c->out);
+			if (c->req && c->req->rs == RS_STREAM && c->req->drain_cb)
+				c->req->drain_cb(c->req, c->req->drain_arg);
 		}
 		if (!c->busy && !c->lingering)
 			conn_move(c, L_IDLE);
@@ -1352,6 +1358,19 @@ void hreq_set_close_cb(struct hreq *r, hreq_close_cb cb, void *arg)
 {
 	r->cb = cb;
 	r->cbarg = arg;
+}
+
+void hreq_set_drain_cb(struct hreq *r, hreq_close_cb cb, void *arg)
+{
+	r->drain_cb = cb;
+	r->drain_arg = arg;
+}
+
+size_t hreq_out_pending(const struct hreq *r)
+{
+	const struct conn *c = r->c;
+
+	return c ? c->out.len - c->out_off : 0;
 }
 
 void hreq_close_after(struct hreq *r)

@@ -81,6 +81,14 @@ void hreq_reply_end(struct hreq *r);
 /* hreq_set_close_cb: told once if the client disconnects before the reply
  * is complete. */
 void hreq_set_close_cb(struct hreq *r, hreq_close_cb cb, void *arg);
+/* hreq_set_drain_cb: for a stream (after hreq_reply_start), told each time
+ * output the kernel could not take at once has all been written, so a
+ * sender of a large or unbounded stream can produce the next piece then.
+ * Output written at once triggers nothing: check hreq_out_pending. */
+void hreq_set_drain_cb(struct hreq *r, hreq_close_cb cb, void *arg);
+/* hreq_out_pending: response bytes queued for this request's connection
+ * and not yet taken by the kernel (0 once the client went away). */
+size_t hreq_out_pending(const struct hreq *r);
 /* hreq_close_after: close the connection once this reply is written. */
 void hreq_close_after(struct hreq *r);
 

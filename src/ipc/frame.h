@@ -47,7 +47,21 @@ enum ipc_type {
 	/* store -> api: the v3 watch events of one revision: u64 revision,
 	 * then mvccpb.Event messages (with prev_kv) as field 11, the way a
 	 * WatchResponse carries them */
-	IPC_EVENT_V3 = 14
+	IPC_EVENT_V3 = 14,
+	/* api -> store: Maintenance/Defragment of this member (no payload);
+	 * the store answers with an IPC_RESULT for req_id when it is done
+	 * (src/stored/defrag.c). 16 stays reserved for the defragment work. */
+	IPC_DEFRAG = 15,
+	/* api -> store: write a point-in-time database snapshot file for a
+	 * client (Maintenance/Snapshot; no payload). Answered with IPC_RESULT
+	 * (same req_id): status 200 and the file's path as body, or the gRPC
+	 * code and etcd's message. The api worker deletes the file. */
+	IPC_DBSNAP = 17,
+	/* api -> raft: Maintenance/MoveLeader: u64 target member id. Answered
+	 * with IPC_PROPOSE_ERR (same req_id): u32 gRPC code, etcd's message;
+	 * code 0 with no message when the target has become leader. */
+	IPC_MOVE_LEADER = 19
+	/* 18 and 20 are reserved for more of the above. */
 };
 
 struct ipc_hdr {

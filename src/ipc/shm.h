@@ -33,7 +33,9 @@ enum worker_counter {
 	WC_V2_GETS_FAIL,
 	WC_PROPOSALS_PENDING,
 	WC_PROPOSALS_FAILED,
-	WC_WATCHERS,
+	WC_WATCHERS,        /* v2 watchers */
+	WC_V3_WATCHERS,     /* v3 watchers */
+	WC_V3_SLOW_WATCHERS, /* v3 watchers catching up from the database */
 	WC_COUNTERS_MAX = 16
 };
 

@@ -845,6 +845,8 @@ const struct etcd_gw_route etcd_gw_routes[] = {
 	      etcdpb_hash_response, UNARY),
 	ROUTE("/v3/maintenance/hash", "/etcdserverpb.Maintenance/HashKV", etcdpb_hash_kv_request,
 	      etcdpb_hash_kv_response, UNARY),
+	ROUTE("/v3/maintenance/hashkv", "/etcdserverpb.Maintenance/HashKV", etcdpb_hash_kv_request,
+	      etcdpb_hash_kv_response, UNARY), /* etcd 3.5's path; a cetcd extension on 3.4 */
 	ROUTE("/v3/maintenance/snapshot", "/etcdserverpb.Maintenance/Snapshot",
 	      etcdpb_snapshot_request, etcdpb_snapshot_response, SERVER_STREAM),
 	ROUTE("/v3/maintenance/transfer-leadership", "/etcdserverpb.Maintenance/MoveLeader",

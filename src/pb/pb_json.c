@@ -301,6 +301,76 @@ void pb_json_error_body(struct buf *out, const char *msg, int code)
 	buf_put(out, t, strlen(t));
 }
 
+void pb_json_stream_error(struct buf *out, const char *msg, int grpc_code, int http_code,
+			  const char *http_status)
+{
+	char t[64];
+
+	buf_put(out, "{\"error\":{", 10);
+	snprintf(t, sizeof(t), "\"grpc_code\":%d,\"http_code\":%d", grpc_code, http_code);
+	buf_put(out, t, strlen(t));
+	if (*msg) {
+		buf_put(out, ",\"message\":", 11);
+		gojson_quote(out, msg, strlen(msg));
+	}
+	buf_put(out, ",\"http_status\":", 15);
+	gojson_quote(out, http_status, strlen(http_status));
+	buf_put(out, "}}\n", 3);
+}
+
+static int json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int pb_json_next_value(const char *p, size_t n, size_t *off, size_t *start, size_t *len)
+{
+	size_t i = *off, depth = 0;
+	int in_str = 0;
+
+	while (i < n && json_ws(p[i]))
+		i++;
+	if (i >= n) {
+		*off = n;
+		return 0;
+	}
+	*start = i;
+	for (; i < n; i++) {
+		char c = p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			else
+				continue;
+			if (depth == 0 && !in_str)
+				break;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0 || --depth == 0)
+				break;
+		} else if (depth == 0 && (json_ws(c) || c == ',')) {
+			if (i > *start)
+				i--; /* a scalar ends before its delimiter */
+			break;
+		}
+	}
+	if (i >= n) {
+		*len = n - *start;
+		*off = n;
+		return -1;
+	}
+	*len = i + 1 - *start;
+	*off = i + 1;
+	return 1;
+}
+
 /* ====================================================================== */
 /* JSON -> protobuf                                                        */
 /* ====================================================================== */

@@ -52,4 +52,20 @@ void pb_json_error_body(struct buf *out, const char *msg, int code);
 int pb_json_stream_chunk(const struct pb_msgdef *md, const void *pb, size_t len, struct buf *out,
 			 char *err, size_t errlen);
 
+/* pb_json_stream_error appends the line grpc-gateway writes when a stream
+ * fails after it started: {"error":{"grpc_code":..,"http_code":..,
+ * "message":..,"http_status":..}}\n (StreamError, zero fields left out). */
+void pb_json_stream_error(struct buf *out, const char *msg, int grpc_code, int http_code,
+			  const char *http_status);
+
+/* pb_json_next_value finds the next JSON value of a body holding several
+ * (a client-streaming call: grpc-gateway decodes the body with Go's
+ * json.Decoder, value after value). Skips white space from *off; returns 1
+ * and sets *start and *len to the value (an object or array scanned to its
+ * matching bracket, strings and escapes respected; a scalar to the next
+ * delimiter), then *off past it; 0 at the end of the body; -1 when the
+ * value is unterminated (then *start and *len cover the rest, which
+ * pb_from_json will refuse with Go's message). */
+int pb_json_next_value(const char *p, size_t n, size_t *off, size_t *start, size_t *len);
+
 #endif

@@ -154,6 +154,9 @@ static void on_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *p
 	case IPC_READ_INDEX:
 		on_read_index(d, c, h);
 		break;
+	case IPC_MOVE_LEADER: /* move.c */
+		raftd_move_leader(d, h, p);
+		break;
 	case IPC_APPLIED:
 		if (h->len >= 16 && c == d->store)
 			raftd_store_progress(d, le_get64(p), le_get64(p + 8));

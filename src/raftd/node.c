@@ -235,6 +235,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		raftd_pump_store(d); /* a snapshot load may need asking again */
 	if (d->nreads)
 		raftd_reads_tick(d);
+	raftd_move_tick(d); /* MoveLeader waiters (move.c) */
 	if (raft_has_ready(d->raft))
 		raftd_schedule_ready(d);
 }

@@ -169,6 +169,12 @@ void raftd_snap_maybe_save(struct raftd *d, uint64_t applied);
 void raftd_snap_path(const struct raftd *d, uint64_t index, char *out, size_t len);
 int raftd_snap_restore_store(struct raftd *d);
 
+/* move.c: Maintenance/MoveLeader (IPC_MOVE_LEADER from an api worker);
+ * raftd_move_tick answers the waiting ones (every tick). */
+struct ipc_hdr;
+void raftd_move_leader(struct raftd *d, const struct ipc_hdr *h, const uint8_t *p);
+void raftd_move_tick(struct raftd *d);
+
 /* conns.c: IPC with api and storage workers */
 int raftd_conns_listen(struct raftd *d);
 void raftd_conns_close(struct raftd *d);

@@ -172,6 +172,16 @@ static void api_msg(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *
 	struct stored *s = arg;
 	struct proto_hello hello;
 
+	if (h->type == IPC_DBSNAP) { /* Maintenance/Snapshot (snap.c) */
+		stored_client_snap(s, c, h);
+		return;
+	}
+	if (h->type == IPC_DEFRAG) { /* Maintenance/Defragment (defrag.c) */
+		uintptr_t tag = (uintptr_t)ipc_conn_user(c);
+		if (tag)
+			stored_defrag_request(s, (uint32_t)(tag - 1), s->api_gen[tag - 1], h->req_id);
+		return;
+	}
 	if (h->type != IPC_HELLO || proto_hello_decode(&hello, p, h->len) != 0 ||
 		hello.slot >= SHM_MAX_SLOTS)
 		return;

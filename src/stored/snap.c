@@ -18,7 +18,9 @@
 #include "config.h"
 #include "stored/stored_int.h"
 #include "config/cfg.h"
+#include "ipc/conn.h"
 #include "ipc/frame.h"
+#include "ipc/proto.h"
 #include "ipc/worker.h"
 #include "store/envdir.h"
 #include "store/snap.h"
@@ -239,4 +241,75 @@ void stored_restore(struct stored *s, const uint8_t *p, size_t n)
 	stored_hello_api(s);
 	log_info("database restored at applied index %" PRIu64, s->applied);
 	stored_send_progress(s);
+}
+
+/* ---- client snapshots (Maintenance/Snapshot, IPC_DBSNAP) ---- */
+
+/* Client snapshot files are "client-<slot>-<gen>-<req>.dbsnap" in the snap
+ * directory; the raft worker's prune ignores them. A file whose api
+ * worker died before deleting it is removed when its slot asks again. */
+static void client_snap_prune(const char *dir, uint32_t slot, uint32_t gen)
+{
+	char prefix[64], path[PATH_MAX + 512];
+	struct dirent *de;
+	size_t pn;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	pn = (size_t)snprintf(prefix, sizeof(prefix), "client-%u-", slot);
+	while ((de = readdir(d)) != NULL) {
+		unsigned g = 0;
+		if (strncmp(de->d_name, prefix, pn) != 0 || sscanf(de->d_name + pn, "%u-", &g) != 1 ||
+			g == gen)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static void client_snap_answer(struct ipc_conn *c, const struct ipc_hdr *h, uint32_t status,
+	uint32_t code, const char *body)
+{
+	struct proto_result pr;
+	uint8_t fixed[PROTO_RESULT_FIXED];
+
+	memset(&pr, 0, sizeof(pr));
+	pr.http_status = status;
+	pr.error_code = code;
+	proto_result_encode_fixed(fixed, &pr);
+	ipc_conn_send(c, IPC_RESULT, h->req_id, h->origin, h->gen, fixed, sizeof(fixed), body,
+		strlen(body));
+}
+
+void stored_client_snap(struct stored *s, struct ipc_conn *c, const struct ipc_hdr *h)
+{
+	struct store_snap_info info;
+	char dir[PATH_MAX], path[PATH_MAX + 128], err[1024] = "";
+	struct shm_store st;
+
+	shm_store_read(s->w->shm, &st);
+	if (s->env == NULL || st.db_state != DB_STATE_READY) {
+		client_snap_answer(c, h, 503, 14, "etcdserver: not ready");
+		return;
+	}
+	stored_apply_batch_end(s); /* the snapshot is of committed state */
+	snap_dir(s, dir, sizeof(dir));
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, sizeof(err), "mkdir %.900s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	client_snap_prune(dir, h->origin, h->gen);
+	snprintf(path, sizeof(path), "%s/client-%u-%u-%" PRIu64 ".dbsnap", dir, h->origin, h->gen,
+		h->req_id);
+	if (store_snap_save(s->env, path, &info, err, sizeof(err)) != 0)
+		goto fail;
+	log_info("client snapshot %s at index %" PRIu64 " (%" PRIu64 " records, %" PRIu64 " bytes)",
+		path, info.index, info.records, info.bytes);
+	client_snap_answer(c, h, 200, 0, path);
+	return;
+fail:
+	log_error("client snapshot failed: %s", err);
+	client_snap_answer(c, h, 500, 13, err);
 }

@@ -112,6 +112,24 @@ void stored_apply_conf(struct stored *s, const void *data, size_t len, uint64_t 
 /* snap.c: database snapshots for the raft worker */
 void stored_snap_save(struct stored *s);
 void stored_restore(struct stored *s, const uint8_t *p, size_t n);
+/* stored_client_snap (snap.c, IPC_DBSNAP from api worker c): write a
+ * client snapshot file at the applied index, answer IPC_RESULT with its
+ * path (the api worker streams and deletes it). */
+struct ipc_hdr;
+void stored_client_snap(struct stored *s, struct ipc_conn *c, const struct ipc_hdr *h);
+
+/* alarm.c: etcd's alarms and the NOSPACE capped apply (v3 entries) */
+int stored_alarm_open(struct stored *s, char *err, size_t errlen);
+void stored_alarm_close(struct stored *s);
+/* stored_alarm_hook applies an AlarmRequest, or refuses what etcd refuses
+ * under a NOSPACE alarm; 1 = handled (result queued), 0 = apply as usual. */
+int stored_alarm_hook(struct stored *s, const struct proto_envelope *env, uint64_t index);
+
+/* defrag.c: Maintenance/Defragment in a helper thread */
+void stored_defrag_request(struct stored *s, uint32_t slot, uint32_t gen, uint64_t req_id);
+/* stored_defrag_stop stops and joins a running defragment (before the
+ * environment closes); its waiters get a failure. */
+void stored_defrag_stop(struct stored *s);
 
 /* conns.c */
 int stored_conns_start(struct stored *s);

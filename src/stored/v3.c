@@ -28,12 +28,20 @@ int stored_v3_open(struct stored *s, char *err, size_t errlen)
 
 	if ((rc = mvcc_open(&s->mvcc, s->env, 1, err, errlen)) != 0)
 		return rc;
+	if ((rc = stored_alarm_open(s, err, errlen)) != 0) /* alarm.c */
+		return rc;
 	lease_cfg_init(&lc, (int64_t)cfg->heartbeat_interval_ms, (int64_t)cfg->election_timeout_ms);
+	/* Always on (etcd 3.4: --experimental-enable-lease-checkpoint, off by
+	 * default): a leader change must not hand a lease its full TTL again. */
+	lc.checkpointing = 1;
+	lc.checkpoint_ms = cfg->experimental_lease_checkpoint_interval_ns / 1000000;
 	return lease_open(&s->lease, s->env, 1, &lc, err, errlen);
 }
 
 void stored_v3_close(struct stored *s)
 {
+	stored_defrag_stop(s); /* defrag.c, alarm.c */
+	stored_alarm_close(s);
 	if (s->lease)
 		lease_free(s->lease);
 	s->lease = NULL;
@@ -72,6 +80,8 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 		log_error("entry %" PRIu64 ": empty v3 request; skipped", index);
 		return;
 	}
+	if (stored_alarm_hook(s, env, index)) /* alarm.c: Alarm, NOSPACE */
+		return;
 	c.mvcc = s->mvcc;
 	c.lease = s->lease;
 	c.cluster_id = s->cluster.cluster_id;
@@ -190,6 +200,33 @@ static void auto_compact(struct stored *s, int leader, uint64_t now_ms)
 	}
 }
 
+/* propose_checkpoints: the leader records the remaining TTL of leases
+ * whose checkpoint is due, in entries of at most LEASE_CHECKPOINT_BATCH,
+ * so that whoever leads next starts them from there. */
+static void propose_checkpoints(struct stored *s, uint64_t now_ms)
+{
+	static struct lease_ckpt due[LEASE_CHECKPOINT_BATCH];
+	size_t n;
+
+	while ((n = lease_checkpoints_due(s->lease, (int64_t)now_ms, due, LEASE_CHECKPOINT_BATCH)) > 0) {
+		struct buf req;
+		uint8_t m = V3_LEASE_CHECKPOINT;
+
+		buf_init(&req);
+		buf_put(&req, &m, 1);
+		for (size_t i = 0; i < n; i++) {
+			size_t at = pb_msg_begin(&req, 1); /* LeaseCheckpointRequest.checkpoints */
+			pb_put_i64(&req, 1, due[i].id);
+			pb_put_i64(&req, 2, due[i].remaining_ttl);
+			pb_msg_end(&req, at);
+		}
+		stored_propose(s, PROTO_V3, req.data, req.len);
+		buf_close(&req);
+		if (n < LEASE_CHECKPOINT_BATCH)
+			break;
+	}
+}
+
 /* The leader's lessor: promoted when this member leads (deadlines start
  * from the remaining TTLs, plus an election timeout as etcd), demoted when
  * it does not; expired leases are revoked through raft, as etcd's leader
@@ -210,6 +247,7 @@ void stored_v3_duties(struct stored *s, const struct shm_raft *r, uint64_t now_m
 	auto_compact(s, leader, now_ms);
 	if (!leader)
 		return;
+	propose_checkpoints(s, now_ms);
 	n = lease_expired(s->lease, (int64_t)now_ms, ids, sizeof(ids) / sizeof(ids[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct buf req;

@@ -40,6 +40,10 @@ enum v3_method {
 	V3_LEASE_KEEPALIVE = 8,
 	V3_LEASE_LEASES = 9, /* a read */
 	V3_LEASE_TTL = 10,   /* a read */
+	V3_ALARM = 11,       /* Maintenance/Alarm, every action (v3alarm.c) */
+	/* LeaseCheckpointRequest: proposed by the leader's storage worker
+	 * only, never by clients (etcd's internal LeaseCheckpoint) */
+	V3_LEASE_CHECKPOINT = 12,
 };
 
 /* gRPC codes etcd's errors use. */
@@ -100,5 +104,58 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
  * must propose it instead). */
 int v3_read(struct v3_ctx *c, int method, const uint8_t *req, size_t len, struct buf *out,
 	int *code, char *msg, size_t msglen, int *is_write);
+
+/* ---- v3alarm.c: Maintenance/Alarm, the backend quota, NOSPACE ------------
+ * Alarms are replicated state: AlarmRequests (every action) go through raft
+ * and each member's storage worker applies them to the meta table (key
+ * V3_ALARM_META_KEY), so they survive restarts and travel in database
+ * snapshots. While a NOSPACE alarm is set anywhere, every member refuses
+ * what etcd's applierV3Capped refuses (v3_alarm_capped). */
+
+/* gRPC ResourceExhausted: etcd's ErrGRPCNoSpace (HTTP 429 at the gateway). */
+#define V3_RESOURCE_EXHAUSTED 8
+#define V3_ERR_NOSPACE "etcdserver: mvcc: database space exceeded"
+#define V3_ALARM_META_KEY "v3_alarms"
+/* etcd's DefaultQuotaBytes and MaxQuotaBytes (etcdserver/quota.go). */
+#define V3_QUOTA_DEFAULT_BYTES (INT64_C(2) * 1024 * 1024 * 1024)
+#define V3_QUOTA_MAX_BYTES (INT64_C(8) * 1024 * 1024 * 1024)
+#define V3_ALARM_MAX 256
+
+enum v3_alarm_type { V3_ALARM_NONE = 0, V3_ALARM_NOSPACE = 1, V3_ALARM_CORRUPT = 2 };
+enum v3_alarm_action { V3_ALARM_GET = 0, V3_ALARM_ACTIVATE = 1, V3_ALARM_DEACTIVATE = 2 };
+
+/* etcdserverpb.AlarmMember; on disk as 12 little-endian bytes each. */
+struct v3_alarm {
+	uint64_t member_id;
+	int32_t type;
+};
+#define V3_ALARM_REC_SIZE 12u
+
+/* v3_alarm_list reads the alarms set (sorted by type, then member) in txn
+ * (NULL: auto-commit read); at most max, *n = how many. 0 or CE_*. */
+int v3_alarm_list(DB *meta, DB_TXN *txn, struct v3_alarm *out, size_t max, size_t *n);
+
+/* v3_alarm_apply executes an AlarmRequest in the writer's txn; out gets
+ * the AlarmResponse (no header, as etcd's). 0 or CE_* (do not commit). */
+int v3_alarm_apply(DB *meta, DB_TXN *txn, const uint8_t *req, size_t len, struct buf *out);
+
+/* v3_alarm_capped: would etcd's applierV3Capped refuse this request
+ * (Put, LeaseGrant, a Txn with a put in either branch)? */
+int v3_alarm_capped(int method, const uint8_t *req, size_t len);
+
+/* v3_quota_cost is etcd's backendQuota.Cost of a Put, Txn or LeaseGrant
+ * (0 for anything else). */
+int64_t v3_quota_cost(int method, const uint8_t *req, size_t len);
+
+/* v3_quota_bytes turns --quota-backend-bytes into the quota in force:
+ * 0 = the default 2 GiB, negative = no quota (returns 0). */
+int64_t v3_quota_bytes(int64_t configured);
+
+/* v3_alarm_request encodes an AlarmRequest (method byte not included). */
+void v3_alarm_request(struct buf *b, int action, uint64_t member_id, int type);
+
+/* v3_alarm_put_errors writes StatusResponse.errors (field) for alarms as
+ * etcd formats them: "memberID:<id> alarm:NOSPACE ". */
+void v3_alarm_put_errors(struct buf *b, uint32_t field, const struct v3_alarm *al, size_t n);
 
 #endif

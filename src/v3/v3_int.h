@@ -25,6 +25,8 @@ int v3_lease_grant(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out
 	char *msg, size_t msglen);
 int v3_lease_revoke(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out, int *code,
 	char *msg, size_t msglen);
+int v3_lease_checkpoint(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out, int *code,
+	char *msg, size_t msglen);
 int v3_lease_keepalive(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out, int *code,
 	char *msg, size_t msglen);
 int v3_lease_read(struct v3_ctx *c, int method, const uint8_t *p, size_t n, struct buf *out,

@@ -645,6 +645,8 @@ int v3_apply(struct v3_ctx *c, DB_TXN *txn, int method, const uint8_t *req, size
 		return v3_lease_revoke(c, req, len, out, code, msg, msglen);
 	case V3_LEASE_KEEPALIVE:
 		return v3_lease_keepalive(c, req, len, out, code, msg, msglen);
+	case V3_LEASE_CHECKPOINT:
+		return v3_lease_checkpoint(c, req, len, out, code, msg, msglen);
 	default:
 		break;
 	}
@@ -721,23 +723,30 @@ int v3_read(struct v3_ctx *c, int method, const uint8_t *req, size_t len, struct
 
 int v3_http_status(int code)
 {
-	switch (code) {
-	case V3_OK:
-		return 200;
-	case V3_NOT_FOUND:
-		return 404;
-	case V3_FAILED_PRECONDITION:
-		return 412;
-	case V3_INVALID_ARGUMENT:
-	case V3_OUT_OF_RANGE:
-		return 400;
-	case V3_UNAVAILABLE:
-		return 503;
-	case 4: /* DeadlineExceeded */
-		return 504;
-	default:
+	/* grpc-gateway v1's HTTPStatusFromCode, indexed by gRPC code */
+	static const int status[] = {
+		200, /* OK */
+		408, /* Canceled */
+		500, /* Unknown */
+		400, /* InvalidArgument */
+		504, /* DeadlineExceeded */
+		404, /* NotFound */
+		409, /* AlreadyExists */
+		403, /* PermissionDenied */
+		429, /* ResourceExhausted */
+		412, /* FailedPrecondition */
+		409, /* Aborted */
+		400, /* OutOfRange */
+		501, /* Unimplemented */
+		500, /* Internal */
+		503, /* Unavailable */
+		500, /* DataLoss */
+		401, /* Unauthenticated */
+	};
+
+	if (code < 0 || (size_t)code >= sizeof(status) / sizeof(status[0]))
 		return 500;
-	}
+	return status[code];
 }
 
 void v3_put_event(struct buf *b, uint32_t field, const struct mvcc_event *ev, int with_prev)

@@ -1,8 +1,10 @@
 /* v3lease.c - etcd's lease requests: LeaseGrant and LeaseRevoke applied
  * through raft (a revoke deletes the lease's keys in one revision, as
  * etcd's), LeaseKeepAlive applied through raft too so that the leader's
- * lessor renews it wherever the client sent it, and the reads LeaseLeases
- * and LeaseTimeToLive served from the database.
+ * lessor renews it wherever the client sent it, LeaseCheckpoint (the
+ * leader's record of each long lease's remaining TTL, so that a new leader
+ * does not renew it), and the reads LeaseLeases and LeaseTimeToLive served
+ * from the database.
  */
 #include "config.h"
 #include "v3/v3.h"
@@ -25,6 +27,7 @@ enum {
 	LT_ID = 1, LT_KEYS = 2,
 	LTR_ID = 2, LTR_TTL = 3, LTR_GRANTED = 4, LTR_KEYS = 5,
 	LL_LEASES = 2, LS_ID = 1,
+	LC_CHECKPOINTS = 1, LCP_ID = 1, LCP_REMAINING = 2,
 };
 
 static int lease_rc(int rc, int *code, char *msg, size_t msglen)
@@ -113,23 +116,58 @@ int v3_lease_keepalive(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf 
 {
 	struct lease_status st;
 	int64_t id = 0, ttl = 0, rev;
-	int clear = 0, rc;
+	int rc;
 
 	if (pb_get_i64(p, n, LK_ID, &id) < 0)
 		return v3_fail(code, msg, msglen, V3_INVALID_ARGUMENT, "etcdserver: bad lease request");
 	/* The primary lessor renews; every member answers with the granted
 	 * TTL of a live lease (etcd: TTL 0, no error, for an unknown one). */
 	if (lease_is_primary(c->lease))
-		lease_renew(c->lease, id, c->now_ms, &ttl, &clear);
-	if (lease_time_to_live(c->lease, id, c->now_ms, &st) == 0)
+		lease_renew(c->lease, id, c->now_ms, &ttl, NULL);
+	if (lease_time_to_live(c->lease, id, c->now_ms, &st) == 0) {
+		char err[128];
 		ttl = st.granted_ttl;
-	else
+		/* renewed: a checkpointed remaining TTL no longer holds, on
+		 * every member (etcd's leader proposes a checkpoint of 0) */
+		if (st.remaining_ttl != 0 && (rc = lease_checkpoint(c->lease, c->txn, id, 0,
+			c->now_ms, err, sizeof(err))) != 0)
+			return rc;
+	} else {
 		ttl = 0;
+	}
 	if ((rc = current_rev(c, &rev)) != 0)
 		return rc;
 	v3_put_header(out, c, rev, 1);
 	pb_put_i64(out, LKR_ID, id);
 	pb_put_i64(out, LKR_TTL, ttl);
+	return 0;
+}
+
+int v3_lease_checkpoint(struct v3_ctx *c, const uint8_t *p, size_t n, struct buf *out, int *code,
+	char *msg, size_t msglen)
+{
+	struct pb_reader r;
+	struct pb_item it;
+	char err[256];
+	int64_t rev;
+	int rc;
+
+	(void)code;
+	(void)msg;
+	(void)msglen;
+	pb_reader_init(&r, p, n);
+	while (pb_next_of(&r, LC_CHECKPOINTS, &it) == 1) {
+		int64_t id = 0, left = 0;
+
+		pb_get_i64(it.data, it.len, LCP_ID, &id);
+		pb_get_i64(it.data, it.len, LCP_REMAINING, &left);
+		if ((rc = lease_checkpoint(c->lease, c->txn, id, left, c->now_ms, err,
+			sizeof(err))) != 0)
+			return rc;
+	}
+	if ((rc = current_rev(c, &rev)) != 0)
+		return rc;
+	v3_put_header(out, c, rev, 1);
 	return 0;
 }
 

@@ -23,6 +23,9 @@ EXTRA_DIST += \
 	tests/integration/test_v3_lease.py \
 	tests/integration/test_v3_watch.py \
 	tests/integration/test_v3_cluster.py \
+	tests/integration/test_v3_alarm.py \
+	tests/integration/test_v3_snapshot.py \
+	tests/integration/test_v3_conc.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \

@@ -88,3 +88,27 @@ def test_generated_lease_ids_are_distinct(fresh):
         seen.add(lid)
     listed = {l["ID"] for l in fresh.post("/v3/lease/leases", data="{}").json()["leases"]}
     assert seen <= listed
+
+
+def test_keepalive_stream_of_requests(fresh):
+    """Several LeaseKeepAliveRequests in one body are answered in order, one
+    line each (an unknown lease gets TTL 0, left out), and the response
+    ends after the last; a request that does not decode ends the requests
+    there; a first one that does not decode is refused with code 2."""
+    g = fresh.post("/v3/lease/grant", data='{"TTL":60,"ID":77}')
+    assert g.status_code == 200, g.text
+    r = fresh.post("/v3/lease/keepalive", data='{"ID":77}{"ID":77} {"ID":78}\n{"ID":"77"}',
+                   timeout=10)
+    assert r.status_code == 200
+    assert r.headers.get("Transfer-Encoding") == "chunked"
+    lines = [json.loads(x)["result"] for x in r.text.splitlines()]
+    assert [(x["ID"], x.get("TTL")) for x in lines] == [
+        ("77", "60"), ("77", "60"), ("78", None), ("77", "60")]
+    r = fresh.post("/v3/lease/keepalive", data='{"ID":77}{"ID":x}{"ID":77}', timeout=10)
+    assert r.status_code == 200
+    assert [json.loads(x)["result"]["ID"] for x in r.text.splitlines()] == ["77"]
+    r = fresh.post("/v3/lease/keepalive", data='{"ID":"x"}', timeout=10)
+    assert r.status_code == 500
+    assert r.json() == {"error": "invalid character 'x' looking for beginning of value",
+                        "message": "invalid character 'x' looking for beginning of value",
+                        "code": 2}

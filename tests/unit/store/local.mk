@@ -10,3 +10,10 @@ tests_unit_store_test_store_LDADD = src/store/libstore.a src/wal/libwal.a src/ut
 tests_unit_store_test_store_SOURCES += tests/unit/store/test_mvcc.h tests/unit/store/test_mvcc.c \
 	tests/unit/store/test_mvcc_model.c
 tests_unit_store_test_store_SOURCES += tests/unit/store/test_lease.c tests/unit/store/test_lease_model.c
+# the alarm store of src/v3 on the meta table (own runner: libv3 has none)
+check_PROGRAMS += tests/unit/store/test_v3alarm
+TESTS += tests/unit/store/test_v3alarm
+tests_unit_store_test_v3alarm_SOURCES = tests/unit/store/test_v3alarm.c
+tests_unit_store_test_v3alarm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_store_test_v3alarm_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
+	src/wal/libwal.a src/util/libutil.a $(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
