@@ -191,7 +191,11 @@ void v3conc_on_event(struct apid *a, const uint8_t *p, size_t n);
 void v3conc_resync(struct apid *a);
 /* v3conc_close_all frees every call (the worker stops). */
 void v3conc_close_all(struct apid *a);
+/* v3gw_send_error: an error of the gRPC call (chunked, with grpc-gateway's
+ * Grpc-Trailer-Content-Type trailer); v3gw_send_decode_error: the gateway's
+ * own refusal of a body it cannot decode (with a Content-Length). */
 void v3gw_send_error(struct hreq *req, int status, int code, const char *msg);
+void v3gw_send_decode_error(struct hreq *req, int status, int code, const char *msg);
 void v3gw_send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len);
 /* v3maint.c: Cluster/MemberList and Maintenance/Status */
 struct v3_alarm;

@@ -56,7 +56,7 @@ static int method_of(const struct etcd_gw_route *r)
 	return 0;
 }
 
-void v3gw_send_error(struct hreq *req, int status, int code, const char *msg)
+void v3gw_send_decode_error(struct hreq *req, int status, int code, const char *msg)
 {
 	struct buf b;
 
@@ -64,6 +64,22 @@ void v3gw_send_error(struct hreq *req, int status, int code, const char *msg)
 	pb_json_error_body(&b, msg, code);
 	hreq_add_header(req, "Content-Type", "application/json");
 	hreq_reply(req, status, b.data, b.len);
+	buf_close(&b);
+}
+
+void v3gw_send_error(struct hreq *req, int status, int code, const char *msg)
+{
+	struct buf b;
+
+	/* grpc-gateway declares the gRPC trailer it will send, so Go's server
+	 * answers chunked */
+	buf_init(&b);
+	pb_json_error_body(&b, msg, code);
+	hreq_add_header(req, "Content-Type", "application/json");
+	hreq_add_header(req, "Trailer", "Grpc-Trailer-Content-Type");
+	hreq_reply_start(req, status);
+	hreq_reply_chunk(req, b.data, b.len);
+	hreq_reply_end_trailer(req, "Grpc-Trailer-Content-Type: application/grpc\r\n");
 	buf_close(&b);
 }
 
@@ -329,7 +345,7 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 	}
 	buf_init(&pb);
 	if (pb_from_json(r->req, body, blen, &pb, err, sizeof(err)) != 0)
-		v3gw_send_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
+		v3gw_send_decode_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
 	else
 		dispatch(a, req, r, pb.data, pb.len);
 	buf_close(&pb);

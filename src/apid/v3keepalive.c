@@ -125,7 +125,7 @@ void v3keepalive_start(struct apid *a, struct hreq *req, const char *body, size_
 	rc = pb_json_next_value(body, blen, &off, &start, &vlen);
 	if (rc != 0 && pb_from_json(&etcdpb_lease_keep_alive_request, body + start, vlen, &pb, err,
 		sizeof(err)) != 0) {
-		v3gw_send_error(req, 500, 2, err);
+		v3gw_send_decode_error(req, 500, 2, err);
 		buf_close(&pb);
 		return;
 	}

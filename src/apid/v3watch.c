@@ -501,7 +501,7 @@ void v3watch_start(struct apid *a, struct hreq *req, const char *body, size_t bl
 	if (more != 0 && pb_from_json(&etcdpb_watch_request, body + start, vlen, &pb, err,
 		sizeof(err)) != 0) {
 		/* etcd's watch stream reports a bad first request as code 2 */
-		v3gw_send_error(req, 500, 2, err);
+		v3gw_send_decode_error(req, 500, 2, err);
 		buf_close(&pb);
 		return;
 	}

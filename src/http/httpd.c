@@ -1337,7 +1337,7 @@ void hreq_reply_chunk(struct hreq *r, const void *p, size_t len)
 	conn_leave(c);
 }
 
-void hreq_reply_end(struct hreq *r)
+void hreq_reply_end_trailer(struct hreq *r, const char *trailers)
 {
 	struct conn *c = r->c;
 
@@ -1348,10 +1348,18 @@ void hreq_reply_end(struct hreq *r)
 	conn_enter(c);
 	if (r->rs == RS_NONE)
 		hreq_reply_start(r, 200);
-	if (!r->no_body && !r->raw_stream)
-		conn_send1(c, "0\r\n\r\n", 5);
+	if (!r->no_body && !r->raw_stream) {
+		struct iovec iov[3] = { { (void *)"0\r\n", 3 },
+			{ (void *)trailers, trailers ? strlen(trailers) : 0 }, { (void *)"\r\n", 2 } };
+		conn_send(c, iov, 3);
+	}
 	req_done(c);
 	conn_leave(c);
+}
+
+void hreq_reply_end(struct hreq *r)
+{
+	hreq_reply_end_trailer(r, NULL);
 }
 
 void hreq_set_close_cb(struct hreq *r, hreq_close_cb cb, void *arg)

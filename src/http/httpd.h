@@ -78,6 +78,10 @@ void hreq_reply(struct hreq *r, int status, const void *body, size_t len);
 void hreq_reply_start(struct hreq *r, int status);
 void hreq_reply_chunk(struct hreq *r, const void *p, size_t len);
 void hreq_reply_end(struct hreq *r);
+/* hreq_reply_end_trailer ends a stream with trailer fields (each line
+ * "Name: value\r\n"; announce them with a "Trailer" header before
+ * hreq_reply_start). HTTP/1.0 streams have no trailers: they are dropped. */
+void hreq_reply_end_trailer(struct hreq *r, const char *trailers);
 /* hreq_set_close_cb: told once if the client disconnects before the reply
  * is complete. */
 void hreq_set_close_cb(struct hreq *r, hreq_close_cb cb, void *arg);

@@ -112,3 +112,41 @@ def test_auto_compaction_periodic(server_factory):
         assert g.status_code == 200, g.text
         time.sleep(0.3)
     pytest.fail("revision %s was never compacted" % first)
+
+
+def raw_post(server, path, body):
+    """The exact bytes of an answer (one request, connection closed)."""
+    import socket
+    host, port = server.url("/").split("//")[1].split("/")[0].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body))
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                return data
+            data += c
+    finally:
+        s.close()
+
+
+def test_error_framing(fresh):
+    """A refusal by the gRPC server comes chunked with grpc-gateway's
+    trailer; a body the gateway cannot decode comes with a Content-Length
+    (etcd 3.4.23's bytes, Date aside)."""
+    raw = raw_post(fresh, "/v3/kv/put", b'{"key":""}')
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"\r\nTrailer: Grpc-Trailer-Content-Type\r\n" in head
+    assert b"\r\nTransfer-Encoding: chunked" in head
+    msg = b'{"error":"etcdserver: key is not provided","message":"etcdserver: key is not provided","code":3}'
+    assert body == b"%x\r\n%s\r\n0\r\nGrpc-Trailer-Content-Type: application/grpc\r\n\r\n" % (
+        len(msg), msg)
+    raw = raw_post(fresh, "/v3/kv/put", b'{"key":1}')
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert b"\r\nContent-Length: 152" in head and b"Trailer" not in head
+    assert body == (b'{"error":"json: cannot unmarshal number into Go value of type []uint8",'
+                    b'"message":"json: cannot unmarshal number into Go value of type []uint8",'
+                    b'"code":3}')
