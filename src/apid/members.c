@@ -614,7 +614,9 @@ void members_v3_error(struct apid *a, struct pending *p, int code, const char *m
 		v3_fail_member(p->req, 9, "etcdserver: can only promote a learner member");
 		break;
 	default:
-		if (strstr(msg, "not enough started"))
+		if (strstr(msg, "in sync with leader"))
+			v3_fail_member(p->req, 9, msg);
+		else if (strstr(msg, "not enough started"))
 			v3_fail_member(p->req, 9,
 				"etcdserver: re-configuration failed due to not enough started members");
 		else if (strstr(msg, "unhealthy"))

@@ -660,6 +660,15 @@ int raft_is_voter(const struct raft *r, uint64_t id)
 	return pr != NULL && pr->voter;
 }
 
+uint64_t raft_match(const struct raft *r, uint64_t id)
+{
+	const struct raft_progress *pr = raft_progress(r, id);
+
+	if (id == r->id)
+		return raft_last_index(r);
+	return pr != NULL ? pr->match : 0;
+}
+
 int raft_is_learner(const struct raft *r, uint64_t id)
 {
 	const struct raft_progress *pr = raft_progress(r, id);

@@ -263,6 +263,9 @@ const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
 /* raft_is_voter / raft_is_learner: current membership. */
 int raft_is_voter(const struct raft *r, uint64_t id);
 int raft_is_learner(const struct raft *r, uint64_t id);
+/* raft_match: on the leader, the highest index known replicated on id (its
+ * own last index for itself); 0 when unknown. */
+uint64_t raft_match(const struct raft *r, uint64_t id);
 /* raft_voters copies up to cap voter ids into out; returns the count. */
 size_t raft_voters(const struct raft *r, uint64_t *out, size_t cap);
 

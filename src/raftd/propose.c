@@ -162,6 +162,12 @@ static int check_conf(struct raftd *d, const uint8_t *data, size_t len, const ch
 			*msg = "etcdserver: can only promote a learner member";
 			return CE_INVAL;
 		}
+		/* etcd's isLearnerReady: within 90% of the leader's log */
+		if ((double)raft_match(d->raft, cc.node_id) <
+			(double)raft_match(d->raft, d->cluster.self_id) * 0.9) {
+			*msg = "etcdserver: can only promote a learner member which is in sync with leader";
+			return CE_AGAIN;
+		}
 		return 0;
 	default:
 		*msg = "bad configuration change";

@@ -194,3 +194,35 @@ def test_lease_checkpoint_keeps_remaining_ttl(cluster_factory):
     assert json.loads(k.text.splitlines()[0])["result"]["TTL"] == "30"
     ttl = c[new].post("/v3/lease/timetolive", data=json.dumps({"ID": lid})).json()
     assert int(ttl["TTL"]) >= 28, ttl
+
+
+def test_learner_promoted_once_in_sync(cluster_factory):
+    """A learner is refused promotion until its log is within 90% of the
+    leader's (etcd's isLearnerReady), then becomes a voter."""
+    c = cluster_factory(1)
+    for i in range(20):
+        assert c[0].post("/v3/kv/put", data=json.dumps(
+            {"key": b64("lp%d" % i), "value": b64("x")})).status_code == 200
+    m = c._make_member("existing")
+    a = c[0].post("/v3/cluster/member/add",
+                  data=json.dumps({"peerURLs": [m.adv_peer_url], "isLearner": True}))
+    assert a.status_code == 200, a.text
+    lid = a.json()["member"]["ID"]
+    m.id = int(lid)
+    m.initial_cluster = c.initial_cluster_string()
+    p = c[0].post("/v3/cluster/member/promote", data=json.dumps({"ID": lid}))
+    assert err(p) == (412, 9, "etcdserver: can only promote a learner member which is in "
+                              "sync with leader")
+    m.start(wait=False)
+    c.wait_member_healthy(m.index, c.timeout_s(20))
+    deadline = time.monotonic() + c.timeout_s(20)
+    while True:
+        p = c[0].post("/v3/cluster/member/promote", data=json.dumps({"ID": lid}))
+        if p.status_code == 200 or time.monotonic() > deadline:
+            break
+        assert err(p)[2].endswith("in sync with leader"), p.text
+        time.sleep(0.2)
+    assert p.status_code == 200, p.text
+    assert [x.get("isLearner", False) for x in p.json()["members"] if x["ID"] == lid] == [False]
+    again = c[0].post("/v3/cluster/member/promote", data=json.dumps({"ID": lid}))
+    assert err(again) == (412, 9, "etcdserver: can only promote a learner member")
