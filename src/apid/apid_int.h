@@ -169,6 +169,13 @@ void members_handle(struct apid *a, struct hreq *req, const char *rest);
 void members_machines(struct apid *a, struct hreq *req);
 struct buf;
 int members_v3_list(struct apid *a, struct buf *pb, uint32_t field);
+/* members_client_url: the first client URL member id published; 0, or
+ * CE_NOTFOUND / CE_AGAIN. */
+int members_client_url(struct apid *a, uint64_t id, char *out, size_t outlen);
+/* v3forward.c: on a follower, LeaseTimeToLive is asked of the leader; 1
+ * when it went (answered later), 0 to answer here. */
+int v3forward_lease_ttl(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	const uint8_t *pb, size_t len);
 /* v3 membership changes (pending kind PENDING_V3, v3_method V3_GW_MEMBER) */
 #define V3_GW_MEMBER 100
 void members_v3_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,

@@ -201,6 +201,23 @@ static void list_members(struct apid *a, struct hreq *req)
 	mlist_close(&l);
 }
 
+int members_client_url(struct apid *a, uint64_t id, char *out, size_t outlen)
+{
+	struct mlist l;
+	int rc = CE_NOTFOUND;
+
+	if (load_members(a, &l) != 0)
+		return CE_AGAIN;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].id == id && l.v[i].nclient > 0) {
+			snprintf(out, outlen, "%s", l.v[i].client_urls[0]);
+			rc = 0;
+		}
+	}
+	mlist_close(&l);
+	return rc;
+}
+
 static void leader_member(struct apid *a, struct hreq *req)
 {
 	struct shm_raft r;

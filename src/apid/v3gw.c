@@ -278,6 +278,8 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 			return;
 		}
 	}
+	if (method == V3_LEASE_TTL && v3forward_lease_ttl(a, req, r, pb, len))
+		return;
 	if (method != V3_RANGE && method != V3_TXN && method != V3_LEASE_LEASES &&
 		method != V3_LEASE_TTL) {
 		propose(a, req, r, method, pb, len);

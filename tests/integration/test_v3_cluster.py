@@ -226,3 +226,28 @@ def test_learner_promoted_once_in_sync(cluster_factory):
     assert [x.get("isLearner", False) for x in p.json()["members"] if x["ID"] == lid] == [False]
     again = c[0].post("/v3/cluster/member/promote", data=json.dumps({"ID": lid}))
     assert err(again) == (412, 9, "etcdserver: can only promote a learner member")
+
+
+def test_timetolive_on_a_follower_asks_the_leader(cluster_factory):
+    """Only the leader knows how long a lease has left: a follower forwards
+    LeaseTimeToLive (as etcd does) and answers under its own header."""
+    c = cluster_factory(3)
+    lead = c.leader_index()
+    f = [i for i in range(3) if i != lead][0]
+    g = c[lead].post("/v3/lease/grant", data='{"TTL":60}')
+    assert g.status_code == 200, g.text
+    lid = g.json()["ID"]
+    p = c[f].post("/v3/kv/put", data=json.dumps({"key": b64("ttlf"), "value": b64("x"),
+                                                 "lease": lid}))
+    assert p.status_code == 200, p.text
+    time.sleep(2.2)
+    r = c[f].post("/v3/lease/timetolive", data=json.dumps({"ID": lid, "keys": True}))
+    assert r.status_code == 200, r.text
+    j = r.json()
+    fid = str(int(c[f].get("/v2/stats/self").json()["id"], 16))
+    assert j["header"]["member_id"] == fid
+    assert j["header"]["revision"] == p.json()["header"]["revision"]
+    assert j["grantedTTL"] == "60" and 50 <= int(j["TTL"]) <= 58, j
+    assert j["keys"] == [b64("ttlf")]
+    u = c[f].post("/v3/lease/timetolive", data='{"ID":"999"}').json()
+    assert u["ID"] == "999" and u["TTL"] == "-1" and u["header"]["member_id"] == fid
