@@ -202,13 +202,17 @@ static void snapshot_start(struct pending *p, const char *path)
 	after_pump(st, pump(st));
 }
 
-static void snapshot_request(struct apid *a, struct hreq *req, const struct etcd_gw_route *r)
+/* ask sends an IPC request of type on c for a call parked as pending
+ * v3_method; the answer comes back to v3snap_on_result. */
+static void ask(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
+	struct ipc_conn *c, uint8_t type, int v3_method, const void *body, size_t len,
+	const char *fail)
 {
 	uint64_t req_id;
 	struct pending *p;
 
-	if (a->store == NULL || !apid_db_ready(a)) {
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+	if (c == NULL) {
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, fail);
 		return;
 	}
 	req_id = ++a->next_req_id;
@@ -217,14 +221,23 @@ static void snapshot_request(struct apid *a, struct hreq *req, const struct etcd
 		return;
 	}
 	p->route = r;
-	p->v3_method = V3_GW_SNAPSHOT;
-	p->deadline_ms = shm_now_ms() + SNAP_WAIT_MS;
-	if (ipc_conn_send(a->store, IPC_DBSNAP, req_id, a->w->slot_index, a->w->gen, NULL, 0, NULL,
-		0) != 0) {
+	p->v3_method = v3_method;
+	if (v3_method == V3_GW_SNAPSHOT)
+		p->deadline_ms = shm_now_ms() + SNAP_WAIT_MS;
+	if (ipc_conn_send(c, type, req_id, a->w->slot_index, a->w->gen, body, len, NULL, 0) != 0) {
 		p = pending_take(a, req_id);
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, fail);
 		pending_free(p);
 	}
+}
+
+static void snapshot_request(struct apid *a, struct hreq *req, const struct etcd_gw_route *r)
+{
+	if (!apid_db_ready(a)) {
+		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: not ready");
+		return;
+	}
+	ask(a, req, r, a->store, IPC_DBSNAP, V3_GW_SNAPSHOT, NULL, 0, "etcdserver: not ready");
 }
 
 /* HashKV is answered from this member's database, as etcd does. */
@@ -266,29 +279,13 @@ static void hash_kv(struct apid *a, struct hreq *req, const struct etcd_gw_route
 static void move_leader(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
 	const uint8_t *pb, size_t len)
 {
-	uint64_t target = 0, req_id;
+	uint64_t target = 0;
 	uint8_t body[8];
-	struct pending *p;
 
 	pb_get_u64(pb, len, 1, &target);
-	if (a->raft == NULL) {
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
-		return;
-	}
-	req_id = ++a->next_req_id;
-	if ((p = pending_add(a, req_id, PENDING_V3, req)) == NULL) {
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: out of memory");
-		return;
-	}
-	p->route = r;
-	p->v3_method = V3_GW_MOVE_LEADER;
 	le_put64(body, target);
-	if (ipc_conn_send(a->raft, IPC_MOVE_LEADER, req_id, a->w->slot_index, a->w->gen, body,
-		sizeof(body), NULL, 0) != 0) {
-		p = pending_take(a, req_id);
-		v3gw_send_error(req, 503, V3_UNAVAILABLE, "etcdserver: no leader");
-		pending_free(p);
-	}
+	ask(a, req, r, a->raft, IPC_MOVE_LEADER, V3_GW_MOVE_LEADER, body, sizeof(body),
+		"etcdserver: no leader");
 }
 
 int v3snap_handle(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
