@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/fdio.h"
 #include "wal/crc32c.h"
 
 #include <errno.h>
@@ -110,17 +111,10 @@ struct snap_w {
 
 static int w_write(struct snap_w *w, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	size_t done = 0;
+	int e = fd_write_all(w->fd, p, n);
 
-	while (done < n) {
-		ssize_t k = write(w->fd, b + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errf(w->err, w->errlen, CE_IO, "write %s: %s", w->path, strerror(errno));
-		done += (size_t)k;
-	}
+	if (e != 0)
+		return errf(w->err, w->errlen, CE_IO, "write %s: %s", w->path, strerror(e));
 	w->file_crc = crc32c(w->file_crc, p, n);
 	w->off += n;
 	return 0;

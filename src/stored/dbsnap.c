@@ -10,6 +10,7 @@
 #include "store/mvcc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fdio.h"
 #include "wal/crc32c.h"
 
 #include <errno.h>
@@ -224,17 +225,10 @@ struct dst {
 
 static int dst_write(struct dst *w, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	size_t done = 0;
+	int e = fd_write_all(w->fd, p, n);
 
-	while (done < n) {
-		ssize_t k = write(w->fd, b + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errf(w->err, w->errlen, CE_IO, "write %s: %s", w->path, strerror(errno));
-		done += (size_t)k;
-	}
+	if (e != 0)
+		return errf(w->err, w->errlen, CE_IO, "write %s: %s", w->path, strerror(e));
 	w->crc = crc32c(w->crc, p, n);
 	return 0;
 }

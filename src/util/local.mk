@@ -8,4 +8,5 @@ src_util_libutil_a_SOURCES = \
 	src/util/sha1.c src/util/sha1.h \
 	src/util/memberid.c src/util/memberid.h \
 	src/util/goparse.c src/util/goparse.h \
-	src/util/clock.c src/util/clock.h
+	src/util/clock.c src/util/clock.h \
+	src/util/fdio.c src/util/fdio.h
