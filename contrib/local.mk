@@ -19,4 +19,6 @@ EXTRA_DIST += contrib/README \
 	contrib/bench/put.lua \
 	contrib/bench/get.lua \
 	contrib/bench/v3put.lua \
-	contrib/bench/v3range.lua
+	contrib/bench/v3range.lua \
+	contrib/bench/watch-fanout.sh \
+	contrib/bench/watchfan.c

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "stored/stored_int.h"
+#include "config/cfg.h"
 #include "ipc/frame.h"
 #include "ipc/proto.h"
 #include "ipc/worker.h"
@@ -88,7 +89,24 @@ static int begin_txn(struct stored *s)
 		log_error("txn_begin: %s", db_strerror(rc));
 		exit(WORKER_EXIT_CRASH);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &s->batch_t0);
+	s->batch_entries = 0;
 	return 0;
+}
+
+/* warn_slow_batch: etcd's warning when applying entries takes longer than
+ * --experimental-warning-apply-duration. */
+static void warn_slow_batch(struct stored *s)
+{
+	struct timespec t1;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (int64_t)(t1.tv_sec - s->batch_t0.tv_sec) * 1000000000 + (t1.tv_nsec - s->batch_t0.tv_nsec);
+	if (s->w->cfg->experimental_warning_apply_duration_ns > 0 &&
+		ns > s->w->cfg->experimental_warning_apply_duration_ns)
+		log_warn("apply entries took too long [%.6fms for %u entries]", (double)ns / 1e6,
+			s->batch_entries);
 }
 
 static void apply_v2(struct stored *s, const struct proto_envelope *env, uint64_t index)
@@ -157,6 +175,7 @@ void stored_apply_entry(struct stored *s, const uint8_t *p, size_t n)
 		exit(WORKER_EXIT_CRASH);
 	}
 	begin_txn(s);
+	s->batch_entries++;
 	s->applied = a.index;
 	s->applied_term = a.term;
 	if (a.type == RAFT_ENTRY_CONF_CHANGE) {
@@ -203,6 +222,7 @@ void stored_apply_batch_end(struct stored *s)
 		exit(WORKER_EXIT_CRASH);
 	}
 	s->txn = NULL;
+	warn_slow_batch(s);
 	__atomic_store_n(&s->committed, s->applied, __ATOMIC_RELEASE);
 	shm_write_begin(&st->seq);
 	st->applied_index = s->applied;

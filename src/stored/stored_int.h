@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <db.h>
 
@@ -55,6 +56,8 @@ struct stored {
 	struct ipc_conn *api[SHM_MAX_SLOTS];
 	uint32_t api_gen[SHM_MAX_SLOTS];
 	DB_TXN *txn; /* open while a batch is being applied */
+	struct timespec batch_t0; /* when that transaction began */
+	uint32_t batch_entries;
 	struct stored_out out;
 	uint64_t applied;
 	uint64_t applied_term;

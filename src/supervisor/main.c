@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,6 +163,20 @@ static int run_loop(struct supervisor *s)
 	}
 }
 
+/* raise_nofile lifts the soft open-file limit to the hard one, as Go's
+ * runtime does for etcd: every client connection and watch stream is a
+ * descriptor in an api worker, and workers inherit the limit. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open file limit: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static struct supervisor s;
@@ -187,6 +202,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < s.cfg.warnings.n; i++)
 		log_warn("%s", s.cfg.warnings.v[i]);
+	raise_nofile();
 	s.lock_fd = datadir_prepare(s.cfg.data_dir, s.cfg.wal_dir, err, sizeof(err));
 	if (s.lock_fd < 0) {
 		log_error("%s", err);

@@ -133,10 +133,12 @@ class Server:
     process's stdout and stderr."""
 
     def __init__(self, name="node1", extra_args=(), enable_v2=True,
-                 base=None, env=None, ports=None):
+                 base=None, env=None, ports=None, preexec=None):
         """enable_v2: True/False pass --enable-v2[=false]; None passes no
         flag.  env: extra environment variables for the process.
-        ports: (client port, peer port) to use instead of free ones."""
+        ports: (client port, peer port) to use instead of free ones.
+        preexec: called in the child before exec (e.g. to set limits)."""
+        self.preexec = preexec
         self.binary = server_binary()   # fail before making any temp dir
         self.name = name
         self.extra_args = list(extra_args)
@@ -193,7 +195,8 @@ class Server:
             env.update(self.env)
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log,
                                          stdin=subprocess.DEVNULL, env=env,
-                                         start_new_session=True)
+                                         start_new_session=True,
+                                         preexec_fn=self.preexec)
         finally:
             log.close()
         if self not in LIVE:

@@ -491,3 +491,30 @@ def test_restart_keeps_data(server_factory):
     r = s.get("/v2/keys/persist")
     assert r.text == event("get", fnode("/persist", "yes", i))
     assert idx(r) >= i
+
+
+def test_open_file_limit_raised(server_factory):
+    """Started with a soft limit of 256 open files, every process of the
+    server runs with the soft limit raised to the hard one (as Go's runtime
+    does for etcd), so thousands of watch streams fit."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert hard > 256
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    s = server_factory(preexec=low)
+
+    def soft_of(pid):
+        with open("/proc/%d/limits" % pid) as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    return line.split()[3]
+        raise AssertionError("no open-files line")
+    pids = [s.proc.pid]
+    if not cluster.is_etcd():
+        out = subprocess.run(["pgrep", "-P", str(s.proc.pid)], capture_output=True, text=True)
+        pids += [int(p) for p in out.stdout.split()]
+        assert len(pids) >= 4        # supervisor, raft, storage, api workers
+    want = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    assert [soft_of(p) for p in pids] == [want] * len(pids)
