@@ -230,6 +230,25 @@ void v3snap_on_result(struct apid *a, struct pending *p, const struct proto_resu
 void v3snap_on_error(struct apid *a, struct pending *p, const char *msg);
 void members_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 void members_on_error(struct apid *a, struct pending *p, int code, const char *msg);
+/* v3authgw.c: etcd's v3 auth at the gateway. v3authgw_pre: root-only
+ * maintenance and membership calls (1 = refused, answered);
+ * v3authgw_dispatch: the /v3/auth/... calls and the permission checks of a
+ * decoded request (1 = answered); it remembers the sender until
+ * v3authgw_end, and v3authgw_wrap puts it around proposals made meanwhile;
+ * v3authgw_watch_denied: NULL, or the cancel reason of a watch. */
+int v3authgw_pre(struct apid *a, struct hreq *req, const struct etcd_gw_route *r);
+int v3authgw_dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_route *r, int method,
+	const uint8_t *pb, size_t len);
+void v3authgw_end(struct apid *a);
+/* v3authgw_on_result: 1 when the result of a V3_AUTH proposal was handled
+ * there (an Authenticate retried). */
+int v3authgw_on_result(struct apid *a, struct pending *p, const struct proto_result *res);
+/* v3authgw_resume: the sender of req again, for a proposal made later
+ * (a linearizable Txn found to write after its read index). */
+void v3authgw_resume(struct apid *a, struct hreq *req);
+void v3authgw_wrap(struct apid *a, struct buf *body);
+const char *v3authgw_watch_denied(struct apid *a, struct hreq *req, const uint8_t *k, size_t kl,
+	const uint8_t *e, size_t el);
 
 
 #endif

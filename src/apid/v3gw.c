@@ -205,6 +205,7 @@ struct pending *v3gw_propose(struct apid *a, struct hreq *req, const struct etcd
 	buf_init(&body);
 	buf_put(&body, &m, 1);
 	buf_put(&body, pb, len);
+	v3authgw_wrap(a, &body); /* v3authgw.c: the sender, checked again at apply */
 	if (apid_propose(a, PROTO_V3, body.data, body.len, &req_id) == 0)
 		p = park(a, req, req_id, r, method, NULL, 0);
 	buf_close(&body);
@@ -235,6 +236,8 @@ static void dispatch(struct apid *a, struct hreq *req, const struct etcd_gw_rout
 	char msg[256];
 	uint64_t req_id;
 
+	if (v3authgw_dispatch(a, req, r, method, pb, len)) /* v3authgw.c: Auth, permissions */
+		return;
 	if (strncmp(r->grpc_method, "/v3lockpb.Lock/", 15) == 0 || /* v3conc.c */
 		strncmp(r->grpc_method, "/v3electionpb.Election/", 23) == 0) {
 		v3conc_handle(a, req, r, pb, len);
@@ -326,6 +329,8 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 		http_send_text(req, 405, "Method Not Allowed\n");
 		return 1;
 	}
+	if (v3authgw_pre(a, req, r)) /* v3authgw.c: root-only calls */
+		return 1;
 	body = hreq_body(req, &blen);
 	/* client streams: the body holds request after request */
 	if (strcmp(r->grpc_method, "/etcdserverpb.Watch/Watch") == 0) {
@@ -350,6 +355,7 @@ int v3gw_handle(struct apid *a, struct hreq *req, const char *path)
 		v3gw_send_decode_error(req, 400, PB_GRPC_INVALID_ARGUMENT, err);
 	else
 		dispatch(a, req, r, pb.data, pb.len);
+	v3authgw_end(a); /* v3authgw.c */
 	buf_close(&pb);
 	return 1;
 }
@@ -378,6 +384,8 @@ void v3gw_on_result(struct apid *a, struct pending *p, const struct proto_result
 		v3snap_on_result(a, p, r);
 		return;
 	}
+	if (p->v3_method == V3_AUTH && v3authgw_on_result(a, p, r)) /* v3authgw.c */
+		return;
 	if (r->error_code == 0) {
 		v3gw_send_pb(p->req, p->route, r->body, r->len);
 		return;
@@ -414,7 +422,10 @@ void v3gw_on_error(struct apid *a, struct pending *p, const char *msg)
 
 int v3gw_serve_read(struct apid *a, struct pending *p)
 {
-	if (serve_read(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len))
+	if (serve_read(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len)) {
+		v3authgw_resume(a, p->req); /* v3authgw.c: the sender again */
 		propose(a, p->req, p->route, p->v3_method, (const uint8_t *)p->path, p->path_len);
+		v3authgw_end(a);
+	}
 	return 0;
 }

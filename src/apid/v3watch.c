@@ -378,6 +378,13 @@ static void create(struct v3stream *s, const uint8_t *cr, size_t crl)
 	pb_get_bytes(cr, crl, WC_END, &e, &el);
 	pb_get_i64(cr, crl, WC_START, &start);
 	pb_get_i64(cr, crl, WC_WATCH_ID, &id);
+	{ /* v3authgw.c: READ on the range, checked first as etcd's recvLoop */
+		const char *denied = v3authgw_watch_denied(s->a, s->req, k, kl, e, el);
+		if (denied != NULL) {
+			send_ctl(s, current, -1, 1, 1, denied, 0);
+			return;
+		}
+	}
 	/* range_end "\0" means every key >= key; any other end must be
 	 * above the key (etcd's ErrEmptyWatcherRange) */
 	if (el > 0 && !(el == 1 && e[0] == 0) && bytes_cmp(k, kl, e, el) >= 0) {

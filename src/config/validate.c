@@ -149,6 +149,13 @@ static int check_misc(struct cetcd_config *c, char *err, size_t errlen)
 	if (c->api_workers < 1 || c->api_workers > 64)
 		return errf(err, errlen, CE_INVAL, "--api-workers must be between 1 and 64 (set to %llu)",
 			    (unsigned long long)c->api_workers);
+	/* v3 auth: only etcd's default "simple" tokens (src/v3/v3auth.h) */
+	if (strcmp(c->auth_token, "jwt") == 0 || strncmp(c->auth_token, "jwt,", 4) == 0)
+		return errf(err, errlen, CE_INVAL,
+			    "--auth-token jwt is not supported by cetcd; use --auth-token simple (the default)");
+	if (strcmp(c->auth_token, "simple") != 0)
+		return errf(err, errlen, CE_INVAL, "auth: invalid auth options (unknown --auth-token \"%s\")",
+			    c->auth_token);
 	return compaction_retention(c, err, errlen);
 }
 

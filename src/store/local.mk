@@ -22,3 +22,5 @@ src_store_libstore_a_SOURCES += \
 # v3 leases (README "v3 leases")
 src_store_libstore_a_SOURCES += \
 	src/store/lease.c src/store/lease.h src/store/lease_int.h src/store/lease_mem.c
+# the member's v3 simple auth tokens on a shared mapping (authtok.h)
+src_store_libstore_a_SOURCES += src/store/authtok.c src/store/authtok.h

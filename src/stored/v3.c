@@ -15,10 +15,28 @@
 #include "util/log.h"
 #include <string.h>
 #include "v3/v3.h"
+#include "v3/v3auth.h"
+#include "store/authtok.h"
+#include "store/meta.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* v3 auth (v3auth.h): our handle on meta.db and this member's tokens. */
+static DB *auth_meta;
+static struct authtok *auth_tok;
+
+static int auth_open(struct stored *s, char *err, size_t errlen)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/member/%s", s->w->cfg->data_dir, AUTHTOK_FILE);
+	if (authtok_open(&auth_tok, path, 1, err, errlen) != 0)
+		log_warn("v3 auth tokens: %s (Authenticate will give tokens nobody knows)", err);
+	return meta_db_open(&auth_meta, s->env, 1, err, errlen);
+}
 
 int stored_v3_open(struct stored *s, char *err, size_t errlen)
 {
@@ -29,6 +47,8 @@ int stored_v3_open(struct stored *s, char *err, size_t errlen)
 	if ((rc = mvcc_open(&s->mvcc, s->env, 1, err, errlen)) != 0)
 		return rc;
 	if ((rc = stored_alarm_open(s, err, errlen)) != 0) /* alarm.c */
+		return rc;
+	if ((rc = auth_open(s, err, errlen)) != 0) /* v3auth */
 		return rc;
 	lease_cfg_init(&lc, (int64_t)cfg->heartbeat_interval_ms, (int64_t)cfg->election_timeout_ms);
 	/* Always on (etcd 3.4: --experimental-enable-lease-checkpoint, off by
@@ -42,6 +62,11 @@ void stored_v3_close(struct stored *s)
 {
 	stored_defrag_stop(s); /* defrag.c, alarm.c */
 	stored_alarm_close(s);
+	if (auth_meta)
+		auth_meta->close(auth_meta, 0);
+	auth_meta = NULL;
+	authtok_free(auth_tok);
+	auth_tok = NULL;
 	if (s->lease)
 		lease_free(s->lease);
 	s->lease = NULL;
@@ -71,6 +96,7 @@ static void queue_events(struct stored *s, const struct v3_ctx *c)
 void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_t index)
 {
 	const uint8_t *body = env->body;
+	struct proto_envelope inner; /* v3auth: the request inside a V3_AUTH_WRAP */
 	struct v3_ctx c = { 0 };
 	struct buf out;
 	char msg[256];
@@ -80,8 +106,6 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 		log_error("entry %" PRIu64 ": empty v3 request; skipped", index);
 		return;
 	}
-	if (stored_alarm_hook(s, env, index)) /* alarm.c: Alarm, NOSPACE */
-		return;
 	c.mvcc = s->mvcc;
 	c.lease = s->lease;
 	c.cluster_id = s->cluster.cluster_id;
@@ -90,7 +114,39 @@ void stored_apply_v3(struct stored *s, const struct proto_envelope *env, uint64_
 	c.max_txn_ops = (int64_t)s->w->cfg->max_txn_ops;
 	c.now_ms = (int64_t)shm_now_ms();
 	buf_init(&out);
-	rc = v3_apply(&c, s->txn, body[0], body + 1, env->len - 1, &out, &code, msg, sizeof(msg));
+	if (body[0] == V3_AUTH_WRAP) { /* v3auth: re-check the sender's rights */
+		struct v3_auth_who who;
+		const uint8_t *req;
+		size_t rl;
+		int m;
+		if (v3_auth_unwrap(body + 1, env->len - 1, &who, &m, &req, &rl) != 0 ||
+			(rc = v3_auth_check(auth_meta, s->txn, s->lease, &who, m, req, rl, &code, msg,
+				sizeof(msg))) != 0) {
+			log_error("entry %" PRIu64 ": v3 auth check failed; exiting", index);
+			exit(WORKER_EXIT_CRASH);
+		}
+		if (code != 0) {
+			stored_queue_result(s, env, (uint32_t)v3_http_status(code), (uint32_t)code, 0, msg,
+				strlen(msg), index);
+			buf_close(&out);
+			return;
+		}
+		inner = *env;
+		inner.body = req - 1; /* [method][request] */
+		inner.len = rl + 1;
+		env = &inner;
+		body = req - 1;
+	}
+	if (stored_alarm_hook(s, env, index)) { /* alarm.c: Alarm, NOSPACE */
+		buf_close(&out);
+		return;
+	}
+	if (body[0] == V3_AUTH) /* v3auth.c: the Auth service */
+		rc = v3_auth_apply(&c, auth_meta, s->txn, index, auth_tok,
+			(int64_t)s->w->cfg->auth_token_ttl * 1000, c.now_ms, body + 1, env->len - 1, &out,
+			&code, msg, sizeof(msg));
+	else
+		rc = v3_apply(&c, s->txn, body[0], body + 1, env->len - 1, &out, &code, msg, sizeof(msg));
 	if (rc < 0 || out.oom) {
 		log_error("entry %" PRIu64 ": v3 apply failed: %s; exiting", index, ce_strerror(rc));
 		exit(WORKER_EXIT_CRASH);

@@ -44,6 +44,10 @@ enum v3_method {
 	/* LeaseCheckpointRequest: proposed by the leader's storage worker
 	 * only, never by clients (etcd's internal LeaseCheckpoint) */
 	V3_LEASE_CHECKPOINT = 12,
+	/* v3auth.h: an Auth service call ([op][protobuf]), and a client
+	 * request wrapped with its sender (user, auth revision) */
+	V3_AUTH = 13,
+	V3_AUTH_WRAP = 14,
 };
 
 /* gRPC codes etcd's errors use. */

@@ -21,6 +21,11 @@
  * cetcd itself (lease expiry, compactor, checkpoints) are not wrapped and
  * not checked.
  *
+ * Deliberate differences from etcd 3.4.23 (both let a user past its
+ * permissions there): operations inside a nested Txn are checked, and a
+ * watch with range_end "\0" needs READ on every key from its key (etcd
+ * checks its key alone).
+ *
  * Errors follow v3.h: 0 or a negative CE_* (database), the client's error
  * in *code/msg (etcd's gRPC code and text).
  */
@@ -70,6 +75,12 @@ enum v3_auth_op {
 #define V3_ERR_AUTH_NOT_ENABLED "etcdserver: authentication is not enabled"
 #define V3_ERR_NO_PASSWORD_USER \
 	"auth: authentication failed, password was given for no password user"
+
+/* An Authenticate whose password was checked at another auth revision
+ * (field 10 of the entry): the api worker checks the password again, as
+ * etcd's Authenticate loop does. Never sent to clients. */
+#define V3_AUTH_STALE_CODE 10
+#define V3_AUTH_STALE_MSG "v3auth: password checked at an old auth revision"
 
 /* authpb.Permission.Type */
 enum { V3_PERM_READ = 0, V3_PERM_WRITE = 1, V3_PERM_READWRITE = 2 };

@@ -26,6 +26,7 @@ EXTRA_DIST += \
 	tests/integration/test_v3_alarm.py \
 	tests/integration/test_v3_snapshot.py \
 	tests/integration/test_v3_conc.py \
+	tests/integration/test_v3_auth.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \

@@ -17,3 +17,10 @@ tests_unit_store_test_v3alarm_SOURCES = tests/unit/store/test_v3alarm.c
 tests_unit_store_test_v3alarm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_store_test_v3alarm_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
 	src/wal/libwal.a src/util/libutil.a $(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+# v3 auth: the auth store of src/v3 on the meta table and the token table
+check_PROGRAMS += tests/unit/store/test_auth
+TESTS += tests/unit/store/test_auth
+tests_unit_store_test_auth_SOURCES = tests/unit/store/test_auth.c
+tests_unit_store_test_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_store_test_auth_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
+	src/wal/libwal.a src/util/libutil.a $(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
