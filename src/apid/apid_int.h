@@ -28,6 +28,7 @@ struct proto_event;
 #define APID_MAX_LISTENERS 16
 /* Attempts of a read that lost a deadlock against the writer. */
 #define APID_READ_RETRIES 10
+#define APID_MAX_SIZE_DBS 16
 
 enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS, PENDING_V3 };
 
@@ -79,6 +80,10 @@ struct apid {
 	struct pending *reads_waiting; /* quorum reads waiting for apply */
 	struct watcher *watchers;
 	size_t nwatchers;
+	/* read handles v3maint.c keeps to measure the database files */
+	DB *size_dbs[APID_MAX_SIZE_DBS];
+	char size_names[APID_MAX_SIZE_DBS][64];
+	size_t nsize_dbs;
 	uint64_t next_req_id;
 	int stopping;
 };
@@ -206,6 +211,9 @@ void v3gw_send_decode_error(struct hreq *req, int status, int code, const char *
 void v3gw_send_pb(struct hreq *req, const struct etcd_gw_route *r, const void *pb, size_t len);
 /* v3maint.c: Cluster/MemberList and Maintenance/Status */
 struct v3_alarm;
+/* apid_size_dbs_close closes the handles the size measurement keeps (before
+ * the environment is closed). */
+void apid_size_dbs_close(struct apid *a);
 /* apid_alarms reads the cluster's alarms (at most max); how many. */
 size_t apid_alarms(struct apid *a, struct v3_alarm *al, size_t max);
 int v3maint_handle(struct apid *a, struct hreq *req, const char *grpc_method,

@@ -29,6 +29,7 @@
 
 static void db_detach(struct apid *a)
 {
+	apid_size_dbs_close(a);
 	if (a->v2)
 		v2store_free(a->v2);
 	if (a->mvcc)

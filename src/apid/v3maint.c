@@ -50,19 +50,46 @@
  * back), when in_use is wanted: that needs a full DB->stat (the free
  * list is not counted by DB_FAST_STAT), a walk of the file, so only Status
  * asks for it. */
+/* size_db: a read handle on database file name, opened once and kept
+ * until the environment is let go (apid_size_dbs_close): opening a handle
+ * takes locks and reads the file's meta page, too dear for the quota check
+ * that runs every QUOTA_SIZE_CACHE_MS while writes go on. */
+static DB *size_db(struct apid *a, const char *name)
+{
+	char err[128];
+	DB *db;
+
+	for (size_t i = 0; i < a->nsize_dbs; i++)
+		if (strcmp(a->size_names[i], name) == 0)
+			return a->size_dbs[i];
+	if (a->env == NULL || a->nsize_dbs == APID_MAX_SIZE_DBS ||
+		strlen(name) >= sizeof(a->size_names[0]) ||
+		store_db_open(&db, a->env, name, 0, err, sizeof(err)) != 0)
+		return NULL;
+	snprintf(a->size_names[a->nsize_dbs], sizeof(a->size_names[0]), "%s", name);
+	a->size_dbs[a->nsize_dbs++] = db;
+	return db;
+}
+
+void apid_size_dbs_close(struct apid *a)
+{
+	for (size_t i = 0; i < a->nsize_dbs; i++)
+		a->size_dbs[i]->close(a->size_dbs[i], 0);
+	a->nsize_dbs = 0;
+}
+
 static void file_bytes(struct apid *a, const char *name, int64_t on_disk, int64_t *size,
 	int64_t *free_b)
 {
 	DB_BTREE_STAT *bs = NULL;
 	db_pgno_t last = 0;
 	u_int32_t psize = 0;
-	char err[128];
-	DB *db;
+	DB *db = size_db(a, name);
 
 	*size = on_disk;
 	if (free_b)
 		*free_b = 0;
-	if (a->env == NULL || store_db_open(&db, a->env, name, 0, err, sizeof(err)) != 0)
+	if (db == NULL)
 		return;
 	if (db->get_pagesize(db, &psize) == 0 &&
 		db->get_mpf(db)->get_last_pgno(db->get_mpf(db), &last) == 0 &&
@@ -72,7 +99,6 @@ static void file_bytes(struct apid *a, const char *name, int64_t on_disk, int64_
 		*free_b = (int64_t)bs->bt_free * (int64_t)bs->bt_pagesize;
 		free(bs);
 	}
-	db->close(db, 0);
 }
 
 /* db_size: the bytes of the database files (etcd's dbSize is its bbolt
