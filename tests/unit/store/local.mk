@@ -10,17 +10,12 @@ tests_unit_store_test_store_LDADD = src/store/libstore.a src/wal/libwal.a src/ut
 tests_unit_store_test_store_SOURCES += tests/unit/store/test_mvcc.h tests/unit/store/test_mvcc.c \
 	tests/unit/store/test_mvcc_model.c
 tests_unit_store_test_store_SOURCES += tests/unit/store/test_lease.c tests/unit/store/test_lease_model.c
-# the alarm store of src/v3 on the meta table (own runner: libv3 has none)
-check_PROGRAMS += tests/unit/store/test_v3alarm
-TESTS += tests/unit/store/test_v3alarm
-tests_unit_store_test_v3alarm_SOURCES = tests/unit/store/test_v3alarm.c
-tests_unit_store_test_v3alarm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_store_test_v3alarm_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
-	src/wal/libwal.a src/util/libutil.a $(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
-# v3 auth: the auth store of src/v3 on the meta table and the token table
-check_PROGRAMS += tests/unit/store/test_auth
-TESTS += tests/unit/store/test_auth
-tests_unit_store_test_auth_SOURCES = tests/unit/store/test_auth.c
-tests_unit_store_test_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_store_test_auth_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
+# v3 state on the meta table (alarms, auth) and the token table: own runner,
+# as libv3 has no test folder
+check_PROGRAMS += tests/unit/store/test_v3meta
+TESTS += tests/unit/store/test_v3meta
+tests_unit_store_test_v3meta_SOURCES = tests/unit/store/v3meta_main.c tests/unit/store/v3meta.h \
+	tests/unit/store/test_v3alarm.c tests/unit/store/test_auth.c
+tests_unit_store_test_v3meta_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_store_test_v3meta_LDADD = src/v3/libv3.a src/pb/libpb.a src/store/libstore.a \
 	src/wal/libwal.a src/util/libutil.a $(DB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "v3/v3.h"
 #include "v3/v3auth.h"
+#include "v3meta.h"
 
 #include "pb/pb.h"
 #include "store/authtok.h"
@@ -26,48 +27,22 @@
 #include <string.h>
 #include <time.h>
 
-static char root[64], live[128], fresh[128], snapf[160], tokf[160];
-static char err[512];
-static DB_ENV *env;
-static DB *meta;
+static char tokf[160];
 static struct authtok *tok;
 static uint64_t next_index = 100;
 
-static void open_at(const char *dir)
-{
-	ck_assert_int_eq(store_env_open(&env, dir, 1, err, sizeof(err)), 0);
-	ck_assert_int_eq(meta_db_open(&meta, env, 1, err, sizeof(err)), 0);
-}
-
-static void close_all(void)
-{
-	if (meta)
-		meta->close(meta, 0);
-	meta = NULL;
-	store_env_close(env);
-	env = NULL;
-}
-
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "/tmp/cetcd-auth-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	snprintf(live, sizeof(live), "%s/db", root);
-	snprintf(fresh, sizeof(fresh), "%s/db.new", root);
-	snprintf(snapf, sizeof(snapf), "%s/1%s", root, STORE_SNAP_SUFFIX);
+	v3meta_setup("/tmp/cetcd-auth-XXXXXX");
 	snprintf(tokf, sizeof(tokf), "%s/%s", root, AUTHTOK_FILE);
-	open_at(live);
 	ck_assert_int_eq(authtok_open(&tok, tokf, 1, err, sizeof(err)), 0);
 }
 
 static void teardown(void)
 {
-	char e[128];
-
 	authtok_free(tok);
 	tok = NULL;
-	close_all();
-	ck_assert_int_eq(store_dir_remove(root, e, sizeof(e)), 0);
+	v3meta_teardown();
 }
 
 /* call applies one Auth op (protobuf body req) as user (NULL: nobody)
@@ -468,7 +443,7 @@ START_TEST(test_tokens)
 }
 END_TEST
 
-static Suite *suite_auth(void)
+Suite *suite_auth(void)
 {
 	Suite *s = suite_create("v3auth");
 	TCase *tc = tcase_create("store");
@@ -483,16 +458,4 @@ static Suite *suite_auth(void)
 	tcase_add_test(tc, test_password_hash);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Its own runner, as test_v3alarm (libv3 has no test folder). */
-int main(void)
-{
-	SRunner *sr = srunner_create(suite_auth());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

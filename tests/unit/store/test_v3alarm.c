@@ -4,6 +4,7 @@
  * requests a NOSPACE alarm refuses, and Status's error strings. */
 #include "config.h"
 #include "v3/v3.h"
+#include "v3meta.h"
 
 #include "pb/pb.h"
 #include "store/env.h"
@@ -17,44 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-Suite *suite_v3alarm(void);
-
-static char root[64], live[128], fresh[128], snapf[160];
-static char err[512];
-static DB_ENV *env;
-static DB *meta;
-
-static void open_at(const char *dir)
-{
-	ck_assert_int_eq(store_env_open(&env, dir, 1, err, sizeof(err)), 0);
-	ck_assert_int_eq(meta_db_open(&meta, env, 1, err, sizeof(err)), 0);
-}
-
-static void close_all(void)
-{
-	if (meta)
-		meta->close(meta, 0);
-	meta = NULL;
-	store_env_close(env);
-	env = NULL;
-}
-
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "/tmp/cetcd-alarm-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(root));
-	snprintf(live, sizeof(live), "%s/db", root);
-	snprintf(fresh, sizeof(fresh), "%s/db.new", root);
-	snprintf(snapf, sizeof(snapf), "%s/1%s", root, STORE_SNAP_SUFFIX);
-	open_at(live);
+	v3meta_setup("/tmp/cetcd-alarm-XXXXXX");
 }
 
 static void teardown(void)
 {
-	char e[128];
-
-	close_all();
-	ck_assert_int_eq(store_dir_remove(root, e, sizeof(e)), 0);
+	v3meta_teardown();
 }
 
 /* apply runs one AlarmRequest in its own transaction; the response's
@@ -239,13 +210,3 @@ Suite *suite_v3alarm(void)
 
 /* The runner of the v3 library's tests (libv3 has no test folder of its
  * own yet). */
-int main(void)
-{
-	SRunner *sr = srunner_create(suite_v3alarm());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
