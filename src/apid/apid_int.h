@@ -30,7 +30,8 @@ struct proto_event;
 #define APID_READ_RETRIES 10
 #define APID_MAX_SIZE_DBS 16
 
-enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS, PENDING_V3 };
+enum pending_kind { PENDING_V2_WRITE = 1, PENDING_V2_QUORUM_GET, PENDING_V2_WAIT_READY, PENDING_MEMBERS, PENDING_V3,
+	PENDING_DISCOVERY };
 
 /* A request waiting for the cluster: a proposal's result, or a read index. */
 struct pending {
@@ -168,6 +169,10 @@ void v3keepalive_done(struct apid *a, struct pending *p, const struct proto_resu
  * as pending v3_method method; NULL when it could not be proposed. */
 struct pending *v3gw_propose(struct apid *a, struct hreq *req, const struct etcd_gw_route *r,
 	int method, const uint8_t *pb, size_t len);
+
+/* discovery.c: GET /v2/discovery/new?size=N (pending kind PENDING_DISCOVERY) */
+void discovery_new(struct apid *a, struct hreq *req);
+void discovery_on_result(struct apid *a, struct pending *p, const struct proto_result *r);
 
 /* members.c: /v2/members and /v2/machines from the store's /0/members */
 void members_handle(struct apid *a, struct hreq *req, const char *rest);

@@ -108,6 +108,8 @@ static void on_result(struct apid *a, const struct ipc_hdr *h, const uint8_t *p)
 			v3gw_on_result(a, pd, &r);
 		else if (pd->kind == PENDING_MEMBERS)
 			members_on_result(a, pd, &r);
+		else if (pd->kind == PENDING_DISCOVERY)
+			discovery_on_result(a, pd, &r);
 		else
 			v2keys_on_result(a, pd, &r);
 	}

@@ -310,6 +310,8 @@ void misc_handle(struct apid *a, struct hreq *req, const char *path)
 		serve_metrics(a, req);
 	else if (v2 && strcmp(path, "/v2/machines") == 0 && apid_only(req, H_GET | H_HEAD, "GET,HEAD"))
 		members_machines(a, req);
+	else if (v2 && strcmp(path, "/v2/discovery/new") == 0)
+		discovery_new(a, req);
 	else if (v2 && strcmp(path, "/v2/members") == 0)
 		members_handle(a, req, "");
 	else if (v2 && strncmp(path, "/v2/members/", 12) == 0)
