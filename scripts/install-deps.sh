@@ -7,4 +7,4 @@ apt-get install -y --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libevent-dev libjansson-dev libdb5.3-dev libyaml-dev libcrypt-dev check \
 	python3 python3-pytest python3-etcd python3-requests \
-	etcd-server etcd-client curl wrk procps iproute2
+	etcd-server etcd-client curl wrk procps iproute2 dnsmasq-base

@@ -1,15 +1,18 @@
 /* ident.c - this member's identity: bootstrap, restart or join. */
 #include "config.h"
 #include "supervisor/ident.h"
+#include "supervisor/srv.h"
 #include "cluster/cluster.h"
 #include "cluster/peerproto.h"
 #include "config/cfg.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wal/wal.h"
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,15 +71,83 @@ static int join(struct cluster *c, const struct cetcd_config *cfg, char *err, si
 		"from the given URLs (%s)", qerr);
 }
 
+/* with_cluster: cluster_from_config on cfg with the initial cluster ic
+ * (--initial-cluster text) instead of its own. */
+static int with_cluster(struct cluster *c, const struct cetcd_config *cfg, const char *ic,
+	int check, char *err, size_t errlen)
+{
+	struct cetcd_config tmp = *cfg;
+	int rc;
+
+	memset(&tmp.cluster, 0, sizeof(tmp.cluster));
+	if ((rc = initial_cluster_parse(ic, &tmp.cluster, err, errlen)) != 0)
+		rc = errwrap(err, errlen, rc, "error setting up initial cluster");
+	else if (check && ((rc = initial_cluster_has_member(&tmp.cluster, cfg->name, err, errlen)) != 0 ||
+		(rc = initial_cluster_check_advertise(&tmp.cluster, cfg->name,
+			&cfg->initial_advertise_peer_urls, err, errlen)) != 0 ||
+		(rc = initial_cluster_check_dup(&tmp.cluster, err, errlen)) != 0))
+		;
+	else
+		rc = cluster_from_config(c, &tmp, err, errlen);
+	initial_cluster_free(&tmp.cluster);
+	return rc;
+}
+
+/* self_only: a member bootstrapped by discovery restarts from its WAL,
+ * which has the ids; no initial cluster is given. Known gap: the raft
+ * worker learns the other members' addresses only from the table given
+ * here (and from later configuration changes), so without DNS at restart
+ * it hears its peers but cannot reach them. */
+static int self_only(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen)
+{
+	struct buf ic;
+	int rc;
+
+	buf_init(&ic);
+	for (int i = 0; i < cfg->initial_advertise_peer_urls.n; i++) {
+		char part[512];
+		snprintf(part, sizeof(part), "%s%s=%s", i ? "," : "", cfg->name,
+			cfg->initial_advertise_peer_urls.v[i].str);
+		buf_put(&ic, part, strlen(part));
+	}
+	buf_put(&ic, "", 1);
+	rc = with_cluster(c, cfg, (const char *)ic.data, 0, err, errlen);
+	buf_close(&ic);
+	return rc;
+}
+
+/* from_srv: with --discovery-srv, the initial cluster comes from DNS; it
+ * is checked as a given --initial-cluster would be, then used. */
+static int from_srv(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen)
+{
+	char *ic = NULL;
+	int rc;
+
+	if ((rc = srv_initial_cluster(cfg, &ic, err, errlen)) != 0)
+		return rc;
+	rc = with_cluster(c, cfg, ic, 1, err, errlen);
+	free(ic);
+	return rc;
+}
+
 int ident_resolve(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 	uint64_t mid, cid;
 	int rc;
 
-	if ((rc = cluster_from_config(c, cfg, err, errlen)) != 0)
-		return rc;
 	config_wal_dir(cfg, dir, sizeof(dir));
+	if (cfg->cluster.n == 0 && wal_exists(dir))
+		/* the WAL has the ids; the peers' addresses come from DNS
+		 * again when it answers (as the static flags give them) */
+		rc = cfg->discovery_srv[0] != '\0' && from_srv(c, cfg, err, errlen) == 0 ? 0 :
+			self_only(c, cfg, err, errlen);
+	else if (cfg->discovery_srv[0] != '\0' && !wal_exists(dir))
+		rc = from_srv(c, cfg, err, errlen);
+	else
+		rc = cluster_from_config(c, cfg, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (wal_exists(dir)) {
 		if ((rc = wal_read_ids(dir, &mid, &cid, err, errlen)) != 0)
 			return rc;

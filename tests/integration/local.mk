@@ -19,6 +19,7 @@ EXTRA_DIST += \
 	tests/integration/linearize.py \
 	tests/integration/test_linearize.py \
 	tests/integration/test_discovery_service.py \
+	tests/integration/test_discovery_srv.py \
 	tests/integration/test_cluster.py \
 	tests/integration/test_v3_kv.py \
 	tests/integration/test_v3_lease.py \
