@@ -22,3 +22,14 @@ EXTRA_DIST += contrib/README \
 	contrib/bench/v3range.lua \
 	contrib/bench/watch-fanout.sh \
 	contrib/bench/watchfan.c
+
+# bash completion for cetcdctl, installed under the command's name
+bashcompletiondir = $(datadir)/bash-completion/completions
+EXTRA_DIST += contrib/cetcdctl.bash-completion
+install-data-local: install-completion-local
+uninstall-local: uninstall-completion-local
+install-completion-local:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
+	$(INSTALL_DATA) $(srcdir)/contrib/cetcdctl.bash-completion '$(DESTDIR)$(bashcompletiondir)/cetcdctl'
+uninstall-completion-local:
+	rm -f '$(DESTDIR)$(bashcompletiondir)/cetcdctl'

@@ -2,6 +2,8 @@
 #include "config.h"
 #include "supervisor/ident.h"
 #include "supervisor/srv.h"
+#include "supervisor/discover.h"
+#include "util/memberid.h"
 #include "cluster/cluster.h"
 #include "cluster/peerproto.h"
 #include "config/cfg.h"
@@ -130,6 +132,42 @@ static int from_srv(struct cluster *c, const struct cetcd_config *cfg, char *err
 	return rc;
 }
 
+/* from_discovery: with --discovery, the initial cluster comes from the
+ * discovery service, with the discovery URL as the cluster token (etcd's
+ * PeerURLsMapAndToken). A restart (read_only) only reads the registry
+ * back, for the peers' addresses. */
+static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, int read_only,
+	char *err, size_t errlen)
+{
+	struct cetcd_config tmp = *cfg;
+	const char *urls[CLUSTER_MAX_URLS];
+	size_t n = 0;
+	char *ic = NULL;
+	int full = 0, rc;
+
+	for (int i = 0; i < cfg->initial_advertise_peer_urls.n && n < CLUSTER_MAX_URLS; i++)
+		urls[n++] = cfg->initial_advertise_peer_urls.v[i].str;
+	tmp.initial_cluster_token = cfg->discovery;
+	rc = discover_cluster(cfg, member_id_compute(urls, n, cfg->discovery), read_only, &ic, &full,
+		err, errlen);
+	if (rc != 0) {
+		char m[512];
+		snprintf(m, sizeof(m), "%s", err);
+		if (full && strcmp(cfg->discovery_fallback, "exit") != 0)
+			return errf(err, errlen, rc, "discovery cluster full, falling back to proxy; "
+				"cetcd has no proxy worker yet: use --discovery-fallback exit");
+		if (full)
+			return errf(err, errlen, rc, "failed to join discovery cluster (%s)", m);
+		return errf(err, errlen, rc, "failed to join discovery cluster (%s); discovery token "
+			"%s was used, but failed to bootstrap the cluster; please generate a new "
+			"discovery token and try to bootstrap again", m, cfg->discovery);
+	}
+	log_info("discovery: initial cluster %s", ic);
+	rc = with_cluster(c, &tmp, ic, !read_only, err, errlen);
+	free(ic);
+	return rc;
+}
+
 int ident_resolve(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
@@ -138,12 +176,15 @@ int ident_resolve(struct cluster *c, const struct cetcd_config *cfg, char *err, 
 
 	config_wal_dir(cfg, dir, sizeof(dir));
 	if (cfg->cluster.n == 0 && wal_exists(dir))
-		/* the WAL has the ids; the peers' addresses come from DNS
-		 * again when it answers (as the static flags give them) */
-		rc = cfg->discovery_srv[0] != '\0' && from_srv(c, cfg, err, errlen) == 0 ? 0 :
+		/* the WAL has the ids; the peers' addresses come from DNS or
+		 * the discovery registry again (as static flags give them) */
+		rc = (cfg->discovery_srv[0] != '\0' && from_srv(c, cfg, err, errlen) == 0) ||
+			(cfg->discovery[0] != '\0' && from_discovery(c, cfg, 1, err, errlen) == 0) ? 0 :
 			self_only(c, cfg, err, errlen);
 	else if (cfg->discovery_srv[0] != '\0' && !wal_exists(dir))
 		rc = from_srv(c, cfg, err, errlen);
+	else if (cfg->discovery[0] != '\0' && !wal_exists(dir))
+		rc = from_discovery(c, cfg, 0, err, errlen);
 	else
 		rc = cluster_from_config(c, cfg, err, errlen);
 	if (rc != 0)

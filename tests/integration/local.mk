@@ -20,6 +20,7 @@ EXTRA_DIST += \
 	tests/integration/test_linearize.py \
 	tests/integration/test_discovery_service.py \
 	tests/integration/test_discovery_srv.py \
+	tests/integration/test_discovery.py \
 	tests/integration/test_cluster.py \
 	tests/integration/test_v3_kv.py \
 	tests/integration/test_v3_lease.py \
@@ -44,6 +45,7 @@ PYTEST_FLAGS = -q -x
 check-integration: all
 	cd $(abs_top_srcdir)/tests/integration && \
 	PYTHONDONTWRITEBYTECODE=1 CETCD_BIN=$(abs_top_builddir)/cetcd $(PYTEST) $(PYTEST_FLAGS)
+	$(MAKE) $(AM_MAKEFLAGS) check-ctl
 
 check-fault: all
 	cd $(abs_top_srcdir)/tests/fault && \

@@ -1,0 +1,318 @@
+/* v2help.c - the help texts of the v2 command set, as etcdctl 3.4.23
+ * prints them (recorded from its --help output). */
+#include "config.h"
+#include "ctl/v2_int.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const struct { const char *cmd; const char *text; } helps[] = {
+	{"",
+	"NAME:\n"
+	"   etcdctl - A simple command line client for etcd.\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl [global options] command [command options] [arguments...]\n"
+	"\n"
+	"VERSION:\n"
+	"   3.4.23\n"
+	"\n"
+	"COMMANDS:\n"
+	"   backup          backup an etcd directory\n"
+	"   cluster-health  check the health of the etcd cluster\n"
+	"   mk              make a new key with a given value\n"
+	"   mkdir           make a new directory\n"
+	"   rm              remove a key or a directory\n"
+	"   rmdir           removes the key if it is an empty directory or a key-value pair\n"
+	"   get             retrieve the value of a key\n"
+	"   ls              retrieve a directory\n"
+	"   set             set the value of a key\n"
+	"   setdir          create a new directory or update an existing directory TTL\n"
+	"   update          update an existing key with a given value\n"
+	"   updatedir       update an existing directory\n"
+	"   watch           watch a key for changes\n"
+	"   exec-watch      watch a key for changes and exec an executable\n"
+	"   member          member add, remove and list subcommands\n"
+	"   user            user add, grant and revoke subcommands\n"
+	"   role            role add, grant and revoke subcommands\n"
+	"   auth            overall auth controls\n"
+	"   help, h         Shows a list of commands or help for one command\n"
+	"\n"
+	"GLOBAL OPTIONS:\n"
+	"   --debug                          output cURL commands which can be used to reproduce the request\n"
+	"   --no-sync                        don't synchronize cluster information before sending request\n"
+	"   --output simple, -o simple       output response in the given format (simple, `extended` or `json`) (default: \"simple\")\n"
+	"   --discovery-srv value, -D value  domain name to query for SRV records describing cluster endpoints\n"
+	"   --insecure-discovery             accept insecure SRV records describing cluster endpoints\n"
+	"   --peers value, -C value          DEPRECATED - \"--endpoints\" should be used instead\n"
+	"   --endpoint value                 DEPRECATED - \"--endpoints\" should be used instead\n"
+	"   --endpoints value                a comma-delimited list of machine addresses in the cluster (default: \"http://127.0.0.1:2379,http://127.0.0.1:4001\")\n"
+	"   --cert-file value                identify HTTPS client using this SSL certificate file\n"
+	"   --key-file value                 identify HTTPS client using this SSL key file\n"
+	"   --ca-file value                  verify certificates of HTTPS-enabled servers using this CA bundle\n"
+	"   --username value, -u value       provide username[:password] and prompt if password is not supplied.\n"
+	"   --timeout value                  connection timeout per request (default: 2s)\n"
+	"   --total-timeout value            timeout for the command execution (except watch) (default: 5s)\n"
+	"   --help, -h                       show help\n"
+	"   --version, -v                    print the version\n"},
+	{"backup",
+	"NAME:\n"
+	"   etcdctl backup - backup an etcd directory\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl backup [command options]  \n"
+	"\n"
+	"OPTIONS:\n"
+	"   --data-dir value        Path to the etcd data dir\n"
+	"   --wal-dir value         Path to the etcd wal dir\n"
+	"   --backup-dir value      Path to the backup dir\n"
+	"   --backup-wal-dir value  Path to the backup wal dir\n"
+	"   --with-v3               Backup v3 backend data\n"
+	"   \n"},
+	{"cluster-health",
+	"NAME:\n"
+	"   etcdctl cluster-health - check the health of the etcd cluster\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl cluster-health [command options]  \n"
+	"\n"
+	"OPTIONS:\n"
+	"   --forever, -f  forever check the health every 10 second until CTRL+C\n"
+	"   \n"},
+	{"mk",
+	"NAME:\n"
+	"   etcdctl mk - make a new key with a given value\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl mk [command options] <key> <value>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --in-order   create in-order key under directory <key>\n"
+	"   --ttl value  key time-to-live in seconds (default: 0)\n"
+	"   \n"},
+	{"mkdir",
+	"NAME:\n"
+	"   etcdctl mkdir - make a new directory\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl mkdir [command options] <key>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --ttl value  key time-to-live in seconds (default: 0)\n"
+	"   \n"},
+	{"rm",
+	"NAME:\n"
+	"   etcdctl rm - remove a key or a directory\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl rm [command options] <key>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --dir               removes the key if it is an empty directory or a key-value pair\n"
+	"   --recursive, -r     removes the key and all child keys(if it is a directory)\n"
+	"   --with-value value  previous value\n"
+	"   --with-index value  previous index (default: 0)\n"
+	"   \n"},
+	{"rmdir",
+	"NAME:\n"
+	"   etcdctl rmdir - removes the key if it is an empty directory or a key-value pair\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl rmdir <key>\n"},
+	{"get",
+	"NAME:\n"
+	"   etcdctl get - retrieve the value of a key\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl get [command options] <key>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --sort        returns result in sorted order\n"
+	"   --quorum, -q  require quorum for get request\n"
+	"   \n"},
+	{"ls",
+	"NAME:\n"
+	"   etcdctl ls - retrieve a directory\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl ls [command options] [key]\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --sort           returns result in sorted order\n"
+	"   --recursive, -r  returns all key names recursively for the given path\n"
+	"   -p               append slash (/) to directories\n"
+	"   --quorum, -q     require quorum for get request\n"
+	"   \n"},
+	{"set",
+	"NAME:\n"
+	"   etcdctl set - set the value of a key\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl set [command options] <key> <value>\n"
+	"\n"
+	"DESCRIPTION:\n"
+	"   Set sets the value of a key.\n"
+	"\n"
+	"   When <value> begins with '-', <value> is interpreted as a flag.\n"
+	"   Insert '--' for workaround:\n"
+	"\n"
+	"   $ set -- <key> <value>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --ttl value              key time-to-live in seconds (default: 0)\n"
+	"   --swap-with-value value  previous value\n"
+	"   --swap-with-index value  previous index (default: 0)\n"
+	"   \n"},
+	{"setdir",
+	"NAME:\n"
+	"   etcdctl setdir - create a new directory or update an existing directory TTL\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl setdir [command options] <key>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --ttl value  key time-to-live in seconds (default: 0)\n"
+	"   \n"},
+	{"update",
+	"NAME:\n"
+	"   etcdctl update - update an existing key with a given value\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl update [command options] <key> <value>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --ttl value  key time-to-live in seconds (default: 0)\n"
+	"   \n"},
+	{"updatedir",
+	"NAME:\n"
+	"   etcdctl updatedir - update an existing directory\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl updatedir [command options] <key> <value>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --ttl value  key time-to-live in seconds (default: 0)\n"
+	"   \n"},
+	{"watch",
+	"NAME:\n"
+	"   etcdctl watch - watch a key for changes\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl watch [command options] <key>\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --forever, -f        forever watch a key until CTRL+C\n"
+	"   --after-index value  watch after the given index (default: 0)\n"
+	"   --recursive, -r      returns all values for key and child keys\n"
+	"   \n"},
+	{"exec-watch",
+	"NAME:\n"
+	"   etcdctl exec-watch - watch a key for changes and exec an executable\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl exec-watch [command options] <key> <command> [args...]\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --after-index value  watch after the given index (default: 0)\n"
+	"   --recursive, -r      watch all values for key and child keys\n"
+	"   \n"},
+	{"member",
+	"NAME:\n"
+	"   etcdctl member - member add, remove and list subcommands\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl member command [command options] [arguments...]\n"
+	"\n"
+	"COMMANDS:\n"
+	"   list    enumerate existing cluster members\n"
+	"   add     add a new member to the etcd cluster\n"
+	"   remove  remove an existing member from the etcd cluster\n"
+	"   update  update an existing member in the etcd cluster\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --help, -h  show help\n"
+	"   \n"},
+	{"user",
+	"NAME:\n"
+	"   etcdctl user - user add, grant and revoke subcommands\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl user command [command options] [arguments...]\n"
+	"\n"
+	"COMMANDS:\n"
+	"   add     add a new user for the etcd cluster\n"
+	"   get     get details for a user\n"
+	"   list    list all current users\n"
+	"   remove  remove a user for the etcd cluster\n"
+	"   grant   grant roles to an etcd user\n"
+	"   revoke  revoke roles for an etcd user\n"
+	"   passwd  change password for a user\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --help, -h  show help\n"
+	"   \n"},
+	{"role",
+	"NAME:\n"
+	"   etcdctl role - role add, grant and revoke subcommands\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl role command [command options] [arguments...]\n"
+	"\n"
+	"COMMANDS:\n"
+	"   add     add a new role for the etcd cluster\n"
+	"   get     get details for a role\n"
+	"   list    list all roles\n"
+	"   remove  remove a role from the etcd cluster\n"
+	"   grant   grant path matches to an etcd role\n"
+	"   revoke  revoke path matches for an etcd role\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --help, -h  show help\n"
+	"   \n"},
+	{"auth",
+	"NAME:\n"
+	"   etcdctl auth - overall auth controls\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl auth command [command options] [arguments...]\n"
+	"\n"
+	"COMMANDS:\n"
+	"   enable   enable auth access controls\n"
+	"   disable  disable auth access controls\n"
+	"\n"
+	"OPTIONS:\n"
+	"   --help, -h  show help\n"
+	"   \n"},
+	{"member list",
+	"NAME:\n"
+	"   etcdctl member list - enumerate existing cluster members\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl member list  \n"},
+	{"member add",
+	"NAME:\n"
+	"   etcdctl member add - add a new member to the etcd cluster\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl member add <name> <peerURL>\n"},
+	{"member remove",
+	"NAME:\n"
+	"   etcdctl member remove - remove an existing member from the etcd cluster\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl member remove <memberID>\n"},
+	{"member update",
+	"NAME:\n"
+	"   etcdctl member update - update an existing member in the etcd cluster\n"
+	"\n"
+	"USAGE:\n"
+	"   etcdctl member update <memberID> <peerURLs>\n"},
+};
+
+const char *v2_help_text(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].cmd, cmd) == 0)
+			return helps[i].text;
+	return NULL;
+}
