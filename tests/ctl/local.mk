@@ -4,6 +4,7 @@
 EXTRA_DIST += \
 	tests/ctl/conftest.py \
 	tests/ctl/pytest.ini \
+	tests/ctl/ctlutil.py \
 	tests/ctl/test_ctl_v2.py \
 	tests/ctl/test_ctl_v3.py \
 	tests/ctl/expected/v2/dirs.txt \

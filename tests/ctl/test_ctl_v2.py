@@ -19,26 +19,9 @@ import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-
-import cluster  # noqa: E402
+from ctlutil import CTL_TIMEOUT, HERE, RECORD, cluster, ctl_binary  # noqa: E402,F401
 
 EXPECTED = os.path.join(HERE, "expected", "v2")
-RECORD = os.environ.get("CTL_RECORD") == "1"
-CTL_TIMEOUT = 20
-
-
-def ctl_binary():
-    if RECORD:
-        return cluster.ETCDCTL_BIN
-    b = os.environ.get("CETCDCTL_BIN")
-    if b:
-        return b
-    guess = os.path.normpath(os.path.join(HERE, "..", "..", "cetcdctl"))
-    if os.access(guess, os.X_OK):
-        return guess
-    pytest.skip("cetcdctl not found: set CETCDCTL_BIN")
 
 
 def run(endpoints, args, timeout=CTL_TIMEOUT, env=None, stdin=None):
