@@ -68,6 +68,11 @@ struct v3_cmd {
 };
 
 /* v3.c */
+/* v3_restore.c: snapshot restore */
+extern struct v3_flag v3_restore_flags[];
+struct v3_ctx;
+int v3_restore_run(struct v3_ctx *c, int argc, char **argv);
+
 int v3_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* v3_call POSTs req (a JSON object, not stolen) to path and parses the
  * answer into *resp. A gateway error becomes "Error: <message>" on

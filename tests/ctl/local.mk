@@ -7,6 +7,7 @@ EXTRA_DIST += \
 	tests/ctl/ctlutil.py \
 	tests/ctl/test_ctl_v2.py \
 	tests/ctl/test_ctl_v3.py \
+	tests/ctl/test_ctl_restore.py \
 	tests/ctl/expected/v2/dirs.txt \
 	tests/ctl/expected/v2/failover.txt \
 	tests/ctl/expected/v2/keys.txt \
