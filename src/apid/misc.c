@@ -215,28 +215,10 @@ static void serve_stats_leader(struct apid *a, struct hreq *req)
 	apid_send_json(req, 200, "application/json", o, 0);
 }
 
-/* bufprintf appends printf output to b. */
-static void bufprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bufprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n + 1) != 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 static void metric(struct buf *b, const char *name, const char *type, const char *help,
 	uint64_t v)
 {
-	bufprintf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
 		name, v);
 }
 
@@ -263,32 +245,32 @@ static void serve_metrics(struct apid *a, struct hreq *req)
 	metric(b, "etcd_debugging_mvcc_watcher_total", "gauge", "Total number of watchers.", sum_counter(a, WC_V3_WATCHERS));
 	metric(b, "etcd_debugging_mvcc_slow_watcher_total", "gauge", "Total number of unsynced slow watchers.", sum_counter(a, WC_V3_SLOW_WATCHERS));
 	metric(b, "etcd_http_requests_total", "counter", "Client HTTP requests served by api workers.", sum_counter(a, WC_HTTP_REQUESTS));
-	bufprintf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
+	buf_printf(b, "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called by WAL.\n"
 		"# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n");
 	for (int i = 0; i < 14; i++)
-		bufprintf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		buf_printf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
 			0.001 * (double)(1u << i), r.wal_fsync_buckets[i]);
-	bufprintf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	buf_printf(b, "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 		"etcd_disk_wal_fsync_duration_seconds_sum %.9f\n"
 		"etcd_disk_wal_fsync_duration_seconds_count %" PRIu64 "\n",
 		r.wal_fsyncs, (double)r.wal_fsync_ns / 1e9, r.wal_fsyncs);
-	bufprintf(b, "# HELP etcd_network_peer_sent_bytes_total The total number of bytes sent to peers.\n"
+	buf_printf(b, "# HELP etcd_network_peer_sent_bytes_total The total number of bytes sent to peers.\n"
 		"# TYPE etcd_network_peer_sent_bytes_total counter\n");
 	for (uint32_t i = 0; i < r.npeers && i < SHM_MAX_PEER_STATS; i++)
-		bufprintf(b, "etcd_network_peer_sent_bytes_total{To=\"%" PRIx64 "\"} %" PRIu64 "\n",
+		buf_printf(b, "etcd_network_peer_sent_bytes_total{To=\"%" PRIx64 "\"} %" PRIu64 "\n",
 			r.peers[i].id, r.peers[i].sent_bytes);
-	bufprintf(b, "# HELP etcd_network_peer_received_bytes_total The total number of bytes received from peers.\n"
+	buf_printf(b, "# HELP etcd_network_peer_received_bytes_total The total number of bytes received from peers.\n"
 		"# TYPE etcd_network_peer_received_bytes_total counter\n");
 	for (uint32_t i = 0; i < r.npeers && i < SHM_MAX_PEER_STATS; i++)
-		bufprintf(b, "etcd_network_peer_received_bytes_total{From=\"%" PRIx64 "\"} %" PRIu64 "\n",
+		buf_printf(b, "etcd_network_peer_received_bytes_total{From=\"%" PRIx64 "\"} %" PRIu64 "\n",
 			r.peers[i].id, r.peers[i].recv_bytes);
-	bufprintf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
+	buf_printf(b, "# HELP cetcd_worker_restarts_total Times the supervisor restarted a worker.\n"
 		"# TYPE cetcd_worker_restarts_total counter\n");
 	for (uint32_t i = 0; i < a->w->shm->hdr->nslots; i++) {
 		const struct shm_slot *s = &a->w->shm->slots[i];
 		if (s->role == 0 || s->role >= sizeof(roles) / sizeof(roles[0]))
 			continue;
-		bufprintf(b, "cetcd_worker_restarts_total{role=\"%s\",slot=\"%u\"} %" PRIu64 "\n",
+		buf_printf(b, "cetcd_worker_restarts_total{role=\"%s\",slot=\"%u\"} %" PRIu64 "\n",
 			roles[s->role], i, __atomic_load_n(&s->restarts, __ATOMIC_RELAXED));
 	}
 	http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", mb.data, mb.len);

@@ -2,10 +2,12 @@
 #include "config.h"
 #include "cluster/cluster.h"
 #include "config/cfg.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/memberid.h"
 
 #include <jansson.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,4 +360,49 @@ char *cluster_attributes_json(const struct member *m)
 	json_object_set_new(o, "name", json_string(m->name));
 	json_object_set_new(o, "clientURLs", url_array(m->client_urls, m->nclient));
 	return dump(o);
+}
+
+static int by_member_id(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct member *const *)a)->id, y = (*(const struct member *const *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+char *cluster_peer_members_json(const struct cluster *c)
+{
+	const struct member *v[CLUSTER_MAX_MEMBERS];
+	struct buf b;
+
+	for (size_t i = 0; i < c->n; i++)
+		v[i] = &c->v[i];
+	qsort(v, c->n, sizeof(v[0]), by_member_id);
+	buf_init(&b);
+	buf_put(&b, "[", 1);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct member *m = v[i];
+		json_t *o = json_object();
+		char *rest;
+		/* Go's field order: ID, RaftAttributes, Attributes (omitempty);
+		 * the id is a uint64 number, which jansson cannot print */
+		json_object_set_new(o, "peerURLs", url_array(m->peer_urls, m->npeer));
+		if (m->learner)
+			json_object_set_new(o, "isLearner", json_true());
+		if (m->name[0])
+			json_object_set_new(o, "name", json_string(m->name));
+		if (m->nclient)
+			json_object_set_new(o, "clientURLs", url_array(m->client_urls, m->nclient));
+		if ((rest = dump(o)) == NULL) {
+			buf_close(&b);
+			return NULL;
+		}
+		buf_printf(&b, "%s{\"id\":%" PRIu64 ",%s", i ? "," : "", m->id, rest + 1);
+		free(rest);
+	}
+	buf_put(&b, "]", 2);
+	if (b.oom) {
+		buf_close(&b);
+		return NULL;
+	}
+	return (char *)buf_take(&b, NULL);
 }

@@ -70,6 +70,11 @@ int cluster_members_load(struct cluster *c, const char *json, size_t len);
 /* cluster_member_json writes etcd's v2 member JSON for m:
  * {"id":"...","name":"...","peerURLs":[...],"clientURLs":[...]} */
 char *cluster_member_json(const struct member *m);
+/* cluster_peer_members_json writes what etcd's peer handler answers on
+ * GET /members: the members sorted by id, [{"id":N,"peerURLs":[...],
+ * "name":"...","clientURLs":[...]}] (a member's client URLs only where
+ * this table knows them). Caller frees. */
+char *cluster_peer_members_json(const struct cluster *c);
 /* The values etcd keeps under /0/members/<id>/: raftAttributes and
  * attributes. Caller frees. */
 char *cluster_raft_attributes_json(const struct member *m);

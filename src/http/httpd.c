@@ -18,6 +18,7 @@
 #include "config.h"
 #include "http/httpd.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -187,11 +188,6 @@ static const char *reason(int code)
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}
-}
-
-static void buf_puts(struct buf *b, const char *str)
-{
-	buf_put(b, str, strlen(str));
 }
 
 /* buf_shrink frees a buffer that grew past SHRINK_OVER once it is empty,
@@ -1204,6 +1200,33 @@ const char *hreq_header(const struct hreq *r, const char *name)
 	return NULL;
 }
 
+size_t hreq_header_count(const struct hreq *r)
+{
+	return r->nh;
+}
+
+const char *hreq_header_at(const struct hreq *r, size_t i, const char **value)
+{
+	if (i >= r->nh)
+		return NULL;
+	*value = r->hv[i].value;
+	return r->hv[i].name;
+}
+
+void hreq_peer_ip(const struct hreq *r, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	out[0] = '\0';
+	if (r->c == NULL || getpeername(r->c->fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)outlen);
+}
+
 const char *hreq_body(const struct hreq *r, size_t *len)
 {
 	if (len)
@@ -1360,6 +1383,20 @@ void hreq_reply_end_trailer(struct hreq *r, const char *trailers)
 void hreq_reply_end(struct hreq *r)
 {
 	hreq_reply_end_trailer(r, NULL);
+}
+
+void hreq_abort(struct hreq *r)
+{
+	struct conn *c = r->c;
+
+	if (c == NULL) {
+		detached_del(r);
+		return;
+	}
+	conn_enter(c);
+	r->close_after = 1;
+	req_done(c);
+	conn_leave(c);
 }
 
 void hreq_set_close_cb(struct hreq *r, hreq_close_cb cb, void *arg)

@@ -65,6 +65,13 @@ const char *hreq_uri(const struct hreq *r);   /* raw request-target, e.g. "/v2/k
 int hreq_minor(const struct hreq *r);         /* HTTP/1.x minor version */
 /* hreq_header: first value of a header, case-insensitive name; NULL if absent. */
 const char *hreq_header(const struct hreq *r, const char *name);
+/* hreq_header_count / hreq_header_at: every request header in arrival
+ * order (a proxy copies them); hreq_header_at returns the name. */
+size_t hreq_header_count(const struct hreq *r);
+const char *hreq_header_at(const struct hreq *r, size_t i, const char **value);
+/* hreq_peer_ip writes the client's address ("127.0.0.1", "::1"), or ""
+ * once the client is gone. */
+void hreq_peer_ip(const struct hreq *r, char *out, size_t outlen);
 /* hreq_body: the whole (de-chunked) body; never NULL ("" when empty). */
 const char *hreq_body(const struct hreq *r, size_t *len);
 
@@ -93,6 +100,10 @@ void hreq_set_drain_cb(struct hreq *r, hreq_close_cb cb, void *arg);
 /* hreq_out_pending: response bytes queued for this request's connection
  * and not yet taken by the kernel (0 once the client went away). */
 size_t hreq_out_pending(const struct hreq *r);
+/* hreq_abort ends a started stream without its last chunk and closes the
+ * connection once what is queued was written, so the client sees the
+ * answer cut (a proxy whose member went away mid-answer). */
+void hreq_abort(struct hreq *r);
 /* hreq_close_after: close the connection once this reply is written. */
 void hreq_close_after(struct hreq *r);
 

@@ -43,6 +43,7 @@ struct worker {
 	const int *peer_fds;   /* peer listening sockets (raft worker) */
 	int npeer_fds;
 	const struct cluster *cluster; /* identity the supervisor resolved (copy it) */
+	const char *proxy_peers; /* proxy worker: the cluster's peer URLs, comma-separated */
 	void *user;
 };
 

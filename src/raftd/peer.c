@@ -319,6 +319,7 @@ void raftd_peers_send_msgs(struct raftd *d, const struct raft_msg *msgs, size_t 
 struct peer_in {
 	struct raftd *d;
 	struct bufferevent *bev;
+	int http;     /* an HTTP request (GET /members), not a cetcd peer */
 	int have_pre;
 	struct peer_preamble pre;
 	struct raftd_snap_rx *rx; /* kind snapshot: the transfer in progress */
@@ -368,6 +369,55 @@ static void answer_members(struct peer_in *pi)
 	free(json);
 	bufferevent_disable(pi->bev, EV_READ);
 	bufferevent_setcb(pi->bev, NULL, close_after_write, NULL, pi);
+}
+
+#define PEER_HTTP_MAX_HEAD 8192u
+
+/* http_reply answers an HTTP request on the peer port and closes. */
+static void http_reply(struct peer_in *pi, const char *status, const char *ctype,
+	const char *body)
+{
+	struct evbuffer *out = bufferevent_get_output(pi->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %s\r\nContent-Type: %s\r\nX-Etcd-Cluster-Id: %" PRIx64
+		"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", status, ctype,
+		pi->d->cluster.cluster_id, strlen(body), body);
+	bufferevent_disable(pi->bev, EV_READ);
+	bufferevent_setcb(pi->bev, NULL, close_after_write, NULL, pi);
+}
+
+/* on_http serves the one HTTP request the peer port answers, etcd's
+ * GET /members (what etcd's and cetcd's proxies ask a cluster for). */
+static void on_http(struct peer_in *pi, struct evbuffer *in)
+{
+	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char line[512], *sp;
+	size_t n;
+
+	if (end.pos < 0) {
+		if (evbuffer_get_length(in) > PEER_HTTP_MAX_HEAD)
+			in_free(pi);
+		return;
+	}
+	n = evbuffer_copyout(in, line, sizeof(line) - 1) > 0 ? (size_t)end.pos : 0;
+	line[n < sizeof(line) - 1 ? n : sizeof(line) - 1] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	sp = strchr(line + 4, ' ');
+	if (sp)
+		*sp = '\0';
+	line[4 + strcspn(line + 4, "?")] = '\0';
+	if (strcmp(line + 4, "/members") == 0) {
+		char *json = cluster_peer_members_json(&pi->d->cluster);
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, json ? json : "[]");
+		buf_put(&b, "\n", 2); /* Go's json.Encoder ends with a newline */
+		http_reply(pi, "200 OK", "application/json", b.oom ? "[]\n" : (char *)b.data);
+		buf_close(&b);
+		free(json);
+		return;
+	}
+	http_reply(pi, "404 Not Found", "text/plain; charset=utf-8", "404 page not found\n");
 }
 
 /* check_preamble: 0 to go on, -1 when the connection was refused/answered. */
@@ -479,6 +529,13 @@ static void in_read_cb(struct bufferevent *bev, void *arg)
 
 	if (!pi->have_pre) {
 		uint8_t pb[PEER_PREAMBLE_SIZE];
+		if (!pi->http && evbuffer_get_length(in) >= 4 &&
+			memcmp(evbuffer_pullup(in, 4), "GET ", 4) == 0)
+			pi->http = 1;
+		if (pi->http) {
+			on_http(pi, in);
+			return;
+		}
 		if (evbuffer_get_length(in) < PEER_PREAMBLE_SIZE)
 			return;
 		evbuffer_remove(in, pb, sizeof(pb));

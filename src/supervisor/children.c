@@ -2,6 +2,7 @@
 #include "config.h"
 #include "supervisor/children.h"
 #include "apid/apid.h"
+#include "proxyd/proxyd.h"
 #include "raftd/raftd.h"
 #include "stored/stored.h"
 #include "util/log.h"
@@ -16,7 +17,8 @@
 #define WORKER_KINDS(X)                                   \
 	X(ROLE_RAFT, "raft worker", "raft", raftd_main)       \
 	X(ROLE_STORE, "storage worker", "storage", stored_main) \
-	X(ROLE_API, "api worker", "api", apid_main)
+	X(ROLE_API, "api worker", "api", apid_main)           \
+	X(ROLE_PROXY, "proxy worker", "proxy", proxyd_main)
 
 static const struct child_kind kinds[] = {
 #define KIND(role, title, log_role, fn) { role, title, log_role, fn },
@@ -32,11 +34,12 @@ static const struct child_kind *kind_of(int role)
 	return NULL;
 }
 
-int children_init(struct children *cs, struct shm *shm, const struct cetcd_config *cfg,
-	uint32_t napi)
+/* slots_init gives slot i the role roles(i) for n slots. */
+static int slots_init(struct children *cs, struct shm *shm, const struct cetcd_config *cfg,
+	uint32_t n, int (*role_of)(uint32_t i))
 {
 	memset(cs, 0, sizeof(*cs));
-	cs->n = 2 + napi;
+	cs->n = n;
 	if (cs->n > shm->hdr->nslots)
 		return -1;
 	cs->v = calloc(cs->n, sizeof(*cs->v));
@@ -46,12 +49,34 @@ int children_init(struct children *cs, struct shm *shm, const struct cetcd_confi
 	cs->cfg = cfg;
 	cs->self = getpid();
 	for (uint32_t i = 0; i < cs->n; i++) {
-		int role = i == 0 ? ROLE_RAFT : i == 1 ? ROLE_STORE : ROLE_API;
+		int role = role_of(i);
 		cs->v[i].kind = kind_of(role);
 		cs->v[i].backoff_ms = CHILD_BACKOFF_MIN_MS;
 		shm->slots[i].role = (uint32_t)role;
 	}
 	return 0;
+}
+
+static int member_role(uint32_t i)
+{
+	return i == 0 ? ROLE_RAFT : i == 1 ? ROLE_STORE : ROLE_API;
+}
+
+static int proxy_role(uint32_t i)
+{
+	(void)i;
+	return ROLE_PROXY;
+}
+
+int children_init(struct children *cs, struct shm *shm, const struct cetcd_config *cfg,
+	uint32_t napi)
+{
+	return slots_init(cs, shm, cfg, 2 + napi, member_role);
+}
+
+int children_init_proxy(struct children *cs, struct shm *shm, const struct cetcd_config *cfg)
+{
+	return slots_init(cs, shm, cfg, 1, proxy_role);
 }
 
 void children_close(struct children *cs)
@@ -78,6 +103,7 @@ static void child_run(struct children *cs, uint32_t i)
 	w.peer_fds = cs->peer_fds;
 	w.npeer_fds = cs->npeer_fds;
 	w.cluster = cs->cluster;
+	w.proxy_peers = cs->proxy_peers;
 	if (worker_start(&w, cs->v[i].kind->title, cs->v[i].kind->log_role) != 0)
 		_exit(WORKER_EXIT_CRASH);
 	rc = cs->v[i].kind->main(&w);

@@ -50,13 +50,16 @@ struct children {
 	const int *peer_fds;   /* inherited by the raft worker */
 	int npeer_fds;
 	const struct cluster *cluster;
+	const char *proxy_peers;      /* proxy mode: given to the proxy worker */
 	uint64_t last_tick_ms;        /* children_tick's previous run */
 	uint64_t hang_grace_until_ms; /* no hang kills before (after a pause) */
 };
 
-/* children_init lays out the slots: raft, storage, then napi api workers. */
+/* children_init lays out the slots: raft, storage, then napi api workers;
+ * children_init_proxy one proxy worker (proxy mode). */
 int children_init(struct children *cs, struct shm *shm, const struct cetcd_config *cfg,
 	uint32_t napi);
+int children_init_proxy(struct children *cs, struct shm *shm, const struct cetcd_config *cfg);
 void children_close(struct children *cs);
 
 /* children_spawn forks slot i now. In the child it never returns. */

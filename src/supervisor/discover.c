@@ -241,8 +241,10 @@ static int wait_nodes(struct disc *d, struct node **nodes, size_t *n, uint64_t s
 		log_info("discovery: found %s %s in the cluster",
 			strcmp(base_of((*nodes)[i].key), d->self_key) == 0 ? "self" : "peer",
 			base_of((*nodes)[i].key));
-	if (*n > size)
-		*n = size;
+	for (; *n > size; (*n)--) {
+		free((*nodes)[*n - 1].key);
+		free((*nodes)[*n - 1].value);
+	}
 	*nodes = realloc(*nodes, (size + 1) * sizeof(**nodes));
 	while (*n < size) {
 		struct ctl_resp r;
@@ -299,7 +301,7 @@ int discover_cluster(const struct cetcd_config *cfg, uint64_t self_id, int read_
 	struct disc d;
 	char *ep[1], contents[2048] = "";
 	struct node *nodes = NULL;
-	size_t n = 0;
+	size_t n = 0, nout;
 	uint64_t size = 0, index = 0;
 	int rc;
 
@@ -336,12 +338,18 @@ int discover_cluster(const struct cetcd_config *cfg, uint64_t self_id, int read_
 		}
 		rc = wait_nodes(&d, &nodes, &n, size, index, err, errlen);
 	} while (rc == CE_AGAIN);
+	nout = n;
+	if (rc == 0 && *full && self_id == 0) {
+		/* a proxy only reads: the first size members are the cluster */
+		*full = 0;
+		nout = n < size ? n : size;
+	}
 	if (rc == 0 && *full)
 		rc = errf(err, errlen, CE_EXISTS, "discovery: cluster is full");
 	if (rc == 0) {
 		struct buf b;
 		buf_init(&b);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < nout; i++) {
 			if (i)
 				buf_put(&b, ",", 1);
 			buf_put(&b, nodes[i].value, strlen(nodes[i].value));

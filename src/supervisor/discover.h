@@ -14,7 +14,9 @@ struct cetcd_config;
  * initial cluster as --initial-cluster text in *out (malloc'd). *full = 1
  * (and CE_EXISTS, "discovery: cluster is full") when size members are
  * there without this one. Other errors carry etcd's discovery messages.
- * Blocking; retries an unreachable service for ever, as etcd. */
+ * self_id 0 (a proxy, etcd's GetCluster) only reads: a full registry
+ * gives its first size members. Blocking; retries an unreachable service
+ * for ever, as etcd. */
 int discover_cluster(const struct cetcd_config *cfg, uint64_t self_id, int read_only, char **out,
 	int *full, char *err, size_t errlen);
 

@@ -153,9 +153,10 @@ static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, int
 	if (rc != 0) {
 		char m[512];
 		snprintf(m, sizeof(m), "%s", err);
-		if (full && strcmp(cfg->discovery_fallback, "exit") != 0)
-			return errf(err, errlen, rc, "discovery cluster full, falling back to proxy; "
-				"cetcd has no proxy worker yet: use --discovery-fallback exit");
+		if (full && !read_only && strcmp(cfg->discovery_fallback, "proxy") == 0) {
+			log_warn("discovery cluster full, falling back to proxy");
+			return IDENT_FALLBACK_PROXY;
+		}
 		if (full)
 			return errf(err, errlen, rc, "failed to join discovery cluster (%s)", m);
 		return errf(err, errlen, rc, "failed to join discovery cluster (%s); discovery token "

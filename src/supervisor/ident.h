@@ -12,7 +12,10 @@
 struct cluster;
 struct cetcd_config;
 
-/* ident_resolve fills c. 0, or a CE_* code with etcd's message in err. */
+/* ident_resolve fills c. 0, or a CE_* code with etcd's message in err,
+ * or IDENT_FALLBACK_PROXY: discovery found the cluster full and
+ * --discovery-fallback is proxy, so this cetcd is to run as a proxy. */
+#define IDENT_FALLBACK_PROXY 1
 int ident_resolve(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen);
 
 #endif

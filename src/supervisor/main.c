@@ -17,6 +17,7 @@
 #include "supervisor/ident.h"
 #include "cluster/cluster.h"
 #include "supervisor/notify.h"
+#include "supervisor/proxymode.h"
 #include "store/lease.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -53,6 +54,7 @@ struct supervisor {
 	int peer_fds[LISTEN_MAX_FDS];
 	int npeer_fds;
 	struct cluster cluster;
+	char *proxy_peers;   /* proxy mode: the cluster's peer URLs */
 };
 
 static int write_pid_file(const char *path)
@@ -177,11 +179,134 @@ static void raise_nofile(void)
 		log_warn("cannot raise the open file limit: %s", strerror(errno));
 }
 
+/* block_signals: signals are taken synchronously with sigtimedwait;
+ * children unblock them after fork (worker_start). */
+static void block_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+}
+
+/* start_member locks the member data dir, binds the client and peer
+ * URLs, resolves who this member is and forks raft, storage and api
+ * workers. 0, an exit code, or IDENT_FALLBACK_PROXY (nothing forked, the
+ * member directories undone, the peer sockets closed). */
+static int start_member(struct supervisor *s)
+{
+	char err[1024] = "";
+	int rc;
+
+	s->lock_fd = datadir_prepare(s->cfg.data_dir, s->cfg.wal_dir, err, sizeof(err));
+	if (s->lock_fd < 0) {
+		log_error("%s", err);
+		return s->lock_fd == CE_LOCKED ? 1 : 2;
+	}
+	s->nclient_fds = listen_urls(&s->cfg.listen_client_urls, s->client_fds, LISTEN_MAX_FDS, err,
+		sizeof(err));
+	if (s->nclient_fds < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	s->npeer_fds = listen_urls(&s->cfg.listen_peer_urls, s->peer_fds, LISTEN_MAX_FDS, err,
+		sizeof(err));
+	if (s->npeer_fds < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	rc = ident_resolve(&s->cluster, &s->cfg, err, sizeof(err));
+	if (rc == IDENT_FALLBACK_PROXY) {
+		for (int i = 0; i < s->npeer_fds; i++)
+			close(s->peer_fds[i]);
+		s->npeer_fds = 0;
+		datadir_discard_member(s->cfg.data_dir, s->cfg.wal_dir, s->lock_fd);
+		s->lock_fd = -1;
+		return rc;
+	}
+	if (rc != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	log_info("member %016llx of cluster %016llx%s", (unsigned long long)s->cluster.self_id,
+		(unsigned long long)s->cluster.cluster_id, s->cluster.join ? " (joining)" : "");
+	if (shm_create(&s->shm, 2 + (uint32_t)s->cfg.api_workers, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	lease_idgen_init((struct lease_idgen *)s->shm.hdr->lease_idgen, s->cluster.self_id,
+		clock_wall_ns() / 1000000);
+	ipc_set_instance(getpid());
+	write_pid_file(s->cfg.pid_file);
+	log_info("cetcd %s starting: name %s, data dir %s", PACKAGE_VERSION, s->cfg.name,
+		s->cfg.data_dir);
+	block_signals();
+	if (children_init(&s->children, &s->shm, &s->cfg, (uint32_t)s->cfg.api_workers) != 0) {
+		log_error("cannot set up the worker table");
+		return 1;
+	}
+	s->children.client_fds = s->client_fds;
+	s->children.nclient_fds = s->nclient_fds;
+	s->children.peer_fds = s->peer_fds;
+	s->children.npeer_fds = s->npeer_fds;
+	s->children.cluster = &s->cluster;
+	for (uint32_t i = 0; i < s->children.n; i++)
+		children_spawn(&s->children, i);
+	return 0;
+}
+
+/* start_proxy runs cetcd as etcd's v2 proxy: <data-dir>/proxy locked, the
+ * peer URLs found (proxymode.c), the client URLs bound (already, after a
+ * discovery fallback) and one proxy worker forked. */
+static int start_proxy(struct supervisor *s)
+{
+	char err[1024] = "";
+
+	s->lock_fd = datadir_prepare_proxy(s->cfg.data_dir, err, sizeof(err));
+	if (s->lock_fd < 0) {
+		log_error("%s", err);
+		return s->lock_fd == CE_LOCKED ? 1 : 2;
+	}
+	if (proxy_peers_resolve(&s->cfg, &s->proxy_peers, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (s->nclient_fds == 0)
+		s->nclient_fds = listen_urls(&s->cfg.listen_client_urls, s->client_fds,
+			LISTEN_MAX_FDS, err, sizeof(err));
+	if (s->nclient_fds < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (shm_create(&s->shm, 1, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	ipc_set_instance(getpid());
+	write_pid_file(s->cfg.pid_file);
+	log_info("cetcd %s starting as a %sproxy: name %s, data dir %s", PACKAGE_VERSION,
+		strcmp(s->cfg.proxy, "readonly") == 0 ? "readonly " : "", s->cfg.name,
+		s->cfg.data_dir);
+	block_signals();
+	if (children_init_proxy(&s->children, &s->shm, &s->cfg) != 0) {
+		log_error("cannot set up the worker table");
+		return 1;
+	}
+	s->children.client_fds = s->client_fds;
+	s->children.nclient_fds = s->nclient_fds;
+	s->children.proxy_peers = s->proxy_peers;
+	children_spawn(&s->children, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct supervisor s;
 	char err[1024] = "";
-	sigset_t all;
 	int rc;
 
 	argv = proctitle_init(argc, argv);
@@ -203,58 +328,23 @@ int main(int argc, char **argv)
 	for (int i = 0; i < s.cfg.warnings.n; i++)
 		log_warn("%s", s.cfg.warnings.v[i]);
 	raise_nofile();
-	s.lock_fd = datadir_prepare(s.cfg.data_dir, s.cfg.wal_dir, err, sizeof(err));
-	if (s.lock_fd < 0) {
-		log_error("%s", err);
-		return s.lock_fd == CE_LOCKED ? 1 : 2;
-	}
-	s.nclient_fds = listen_urls(&s.cfg.listen_client_urls, s.client_fds, LISTEN_MAX_FDS, err,
-		sizeof(err));
-	if (s.nclient_fds < 0) {
+	rc = datadir_identify(s.cfg.data_dir, err, sizeof(err));
+	if (rc < 0) {
 		log_error("%s", err);
 		return 1;
 	}
-	s.npeer_fds = listen_urls(&s.cfg.listen_peer_urls, s.peer_fds, LISTEN_MAX_FDS, err,
-		sizeof(err));
-	if (s.npeer_fds < 0) {
-		log_error("%s", err);
-		return 1;
+	if (rc == DATADIR_PROXY || (rc == DATADIR_EMPTY && strcmp(s.cfg.proxy, "off") != 0)) {
+		if (rc == DATADIR_PROXY)
+			log_info("the server is already initialized as proxy before, starting as etcd "
+				"proxy...");
+		rc = start_proxy(&s);
+	} else {
+		rc = start_member(&s);
+		if (rc == IDENT_FALLBACK_PROXY)
+			rc = start_proxy(&s);
 	}
-	if (ident_resolve(&s.cluster, &s.cfg, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return 1;
-	}
-	log_info("member %016llx of cluster %016llx%s", (unsigned long long)s.cluster.self_id,
-		(unsigned long long)s.cluster.cluster_id, s.cluster.join ? " (joining)" : "");
-	if (shm_create(&s.shm, 2 + (uint32_t)s.cfg.api_workers, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return 1;
-	}
-	lease_idgen_init((struct lease_idgen *)s.shm.hdr->lease_idgen, s.cluster.self_id,
-		clock_wall_ns() / 1000000);
-	ipc_set_instance(getpid());
-	write_pid_file(s.cfg.pid_file);
-	log_info("cetcd %s starting: name %s, data dir %s", PACKAGE_VERSION, s.cfg.name,
-		s.cfg.data_dir);
-	/* Signals are taken synchronously with sigtimedwait; children unblock
-	 * them after fork (worker_start). */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigprocmask(SIG_BLOCK, &all, NULL);
-	if (children_init(&s.children, &s.shm, &s.cfg, (uint32_t)s.cfg.api_workers) != 0) {
-		log_error("cannot set up the worker table");
-		return 1;
-	}
-	s.children.client_fds = s.client_fds;
-	s.children.nclient_fds = s.nclient_fds;
-	s.children.peer_fds = s.peer_fds;
-	s.children.npeer_fds = s.npeer_fds;
-	s.children.cluster = &s.cluster;
-	for (uint32_t i = 0; i < s.children.n; i++)
-		children_spawn(&s.children, i);
+	if (rc != 0)
+		return rc;
 	proctitle_set("cetcd: supervisor");
 	rc = run_loop(&s);
 	log_info("stopped (exit %d)", rc);
@@ -262,6 +352,7 @@ int main(int argc, char **argv)
 		unlink(s.cfg.pid_file);
 	children_close(&s.children);
 	shm_destroy(&s.shm);
+	free(s.proxy_peers);
 	config_close(&s.cfg);
 	return rc;
 }

@@ -3,6 +3,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,4 +157,25 @@ const void *rd_str(struct rd *r, size_t *n)
 size_t rd_left(const struct rd *r)
 {
 	return r->err ? 0 : r->len - r->off;
+}
+
+void buf_puts(struct buf *b, const char *str)
+{
+	buf_put(b, str, strlen(str));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }

@@ -26,6 +26,10 @@ void buf_put_u32(struct buf *b, uint32_t v);
 void buf_put_u64(struct buf *b, uint64_t v);
 /* buf_put_str writes a u32 length then the bytes (p may be NULL if n==0). */
 void buf_put_str(struct buf *b, const void *p, size_t n);
+/* buf_puts appends a C string (without its NUL); buf_printf appends
+ * printf output (without the NUL; out of memory sets oom). */
+void buf_puts(struct buf *b, const char *str);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* buf_take hands the data to the caller (who frees it) and empties b. */
 uint8_t *buf_take(struct buf *b, size_t *len);
 
