@@ -37,6 +37,7 @@
 
 #define SUPERVISOR_TICK_MS 50
 #define STOP_GRACE_MS 4000
+#define START_AS_PROXY (-1) /* start_member: not an exit code */
 
 extern char **environ;
 
@@ -195,8 +196,9 @@ static void block_signals(void)
 
 /* start_member locks the member data dir, binds the client and peer
  * URLs, resolves who this member is and forks raft, storage and api
- * workers. 0, an exit code, or IDENT_FALLBACK_PROXY (nothing forked, the
- * member directories undone, the peer sockets closed). */
+ * workers. 0, an exit code, or START_AS_PROXY (discovery found the
+ * cluster full: nothing forked, the member directories undone, the peer
+ * sockets closed). */
 static int start_member(struct supervisor *s)
 {
 	char err[1024] = "";
@@ -226,7 +228,7 @@ static int start_member(struct supervisor *s)
 		s->npeer_fds = 0;
 		datadir_discard_member(s->cfg.data_dir, s->cfg.wal_dir, s->lock_fd);
 		s->lock_fd = -1;
-		return rc;
+		return START_AS_PROXY;
 	}
 	if (rc != 0) {
 		log_error("%s", err);
@@ -340,7 +342,7 @@ int main(int argc, char **argv)
 		rc = start_proxy(&s);
 	} else {
 		rc = start_member(&s);
-		if (rc == IDENT_FALLBACK_PROXY)
+		if (rc == START_AS_PROXY)
 			rc = start_proxy(&s);
 	}
 	if (rc != 0)

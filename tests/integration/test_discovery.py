@@ -2,7 +2,8 @@
 supervisor. Three cetcd members bootstrap through a discovery token
 hosted on a separate cetcd (its /v2/discovery/new) and through one hosted
 on Debian's etcd 3.4 (a plain v2 key); a fourth finds the cluster full
-(--discovery-fallback exit); etcd's errors for a missing or bad size; the
+(--discovery-fallback exit) or becomes a proxy (the default fallback);
+etcd's errors for a missing or bad size; the
 member id is etcd's (the token is the discovery URL); a discovered member
 restarts. cetcd only."""
 
@@ -59,9 +60,17 @@ def test_three_members_then_full(server_factory):
     fourth = member(server_factory, 3, url, ["--discovery-fallback", "exit"], start=False)
     code, err = run_once(fourth)
     assert code == 1 and "failed to join discovery cluster (discovery: cluster is full)" in err
-    proxy = member(server_factory, 4, url, start=False)     # default fallback: proxy
-    code, err = run_once(proxy)
-    assert code == 1 and "discovery cluster full, falling back to proxy" in err
+    # the default fallback: a proxy to the three, not a member
+    proxy = member(server_factory, 4, url)
+    proxy.wait_healthy()
+    assert proxy.get("/v2/keys/k").json()["node"]["value"] == "v"
+    assert sorted(requests.get(proxy.client_url + "/v2/config/local/proxy",
+                               timeout=5).json()["endpoints"]) == \
+        sorted(m.client_url for m in ms)
+    assert os.listdir(proxy.data_dir) == ["proxy"]
+    assert "discovery cluster full, falling back to proxy" in proxy.log_tail(200)
+    got = requests.get(ms[0].client_url + "/v2/members", timeout=5).json()["members"]
+    assert len(got) == 3
     # a discovered member restarts from its WAL (the registry gives the peers)
     ms[2].stop()
     ms[2].start()
