@@ -7,8 +7,9 @@
  * be reached, or that drops the connection before it answers, is marked
  * failed and the next is tried. A request that may change data is not
  * sent a second time once a member may have acted on it (the connection
- * broke after it was written): it is answered 502 rather than risk
- * applying it twice. etcd's proxy retries those too.
+ * broke after it was written) unless a second application leaves the
+ * same data (is_safe): it is answered 502 rather than risk applying it
+ * twice. etcd's proxy sends every request again.
  *
  * Answers: one with a Content-Length of at most PX_BUFFER_MAX is
  * collected and sent whole with the member's status and headers; any
@@ -70,16 +71,43 @@ static int skipped(const char *name, const char *const *extra)
 	return 0;
 }
 
-/* is_safe: sending the request twice cannot change data. */
-static int is_safe(int method, const char *uri)
+/* has_param: name=... appears among the &-separated parameters of q. */
+static int has_param(const char *q, size_t n, const char *name)
 {
-	static const char *const reads[] = { "/kv/range", "/watch", "/cluster/member/list",
-		"/maintenance/status", "/maintenance/hash", "/maintenance/hashkv",
-		"/lease/timetolive", "/lease/leases", NULL };
-	const char *rest;
+	size_t l = strlen(name);
+
+	for (size_t i = 0; i + l < n; i++)
+		if ((i == 0 || q[i - 1] == '&' || q[i - 1] == '?') && strncmp(q + i, name, l) == 0 &&
+			q[i + l] == '=')
+			return 1;
+	return 0;
+}
+
+/* is_safe: sending the request to a second member after the first may
+ * have acted on it leaves the same data as sending it once: reads, and
+ * writes that set a value unconditionally (a v2 PUT without prevIndex,
+ * prevValue or prevExist; a v3 put). A conditional or relative write
+ * (compare-and-swap, create, delete, in-order POST, txn) is not. */
+static int is_safe(struct hreq *r)
+{
+	static const char *const reads[] = { "/kv/range", "/kv/put", "/watch",
+		"/cluster/member/list", "/maintenance/status", "/maintenance/hash",
+		"/maintenance/hashkv", "/lease/timetolive", "/lease/leases", NULL };
+	static const char *const conds[] = { "prevIndex", "prevValue", "prevExist", NULL };
+	int method = hreq_method(r);
+	const char *uri = hreq_uri(r), *rest, *q;
+	size_t blen;
+	const char *body = hreq_body(r, &blen);
 
 	if (method & (H_GET | H_HEAD | H_OPTIONS))
 		return 1;
+	if (method == H_PUT && strncmp(uri, "/v2/keys/", 9) == 0) {
+		q = strchr(uri, '?');
+		for (const char *const *c = conds; *c; c++)
+			if ((q && has_param(q + 1, strlen(q + 1), *c)) || has_param(body, blen, *c))
+				return 0;
+		return 1;
+	}
 	if (method != H_POST || strncmp(uri, "/v3", 3) != 0 || (rest = strchr(uri + 1, '/')) == NULL)
 		return 0;
 	for (const char *const *p = reads; *p; p++) {
@@ -338,7 +366,7 @@ void forward_request(struct proxyd *px, struct hreq *r)
 	q->px = px;
 	q->r = r;
 	q->method = hreq_method(r);
-	q->safe = is_safe(q->method, hreq_uri(r));
+	q->safe = is_safe(r);
 	q->start_ms = shm_now_ms();
 	buf_init(&q->head);
 	buf_init(&q->rhead);
