@@ -12,7 +12,7 @@ static char *title_start;
 static size_t title_len;
 /* The copies live as long as the process; kept here so leak checkers see
  * them as reachable. */
-static char **saved_argv;
+static char **volatile saved_argv; /* volatile: a store never read is not dropped */
 
 char **proctitle_init(int argc, char **argv)
 {
