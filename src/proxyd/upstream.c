@@ -15,6 +15,7 @@
 #include "config.h"
 #include "proxyd/upstream.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@
 #include "util/buf.h"
 
 #define UPS_MAX_HEAD (64u * 1024u)
-#define UPS_MAX_HEADERS 100
+#define UPS_MAX_HEADERS 256
 #define UPS_MAX_LINE 4096u
 
 enum ups_rstate { RS_HEAD, RS_LENGTH, RS_CHUNK_SIZE, RS_CHUNK_DATA, RS_CHUNK_CRLF, RS_TRAILER,
@@ -47,6 +48,8 @@ struct ups_conn {
 	struct ups_conn *next;  /* on host->idle while idle */
 	struct ups_call *call;  /* the call using it, or NULL while idle */
 	int connected;
+	struct addrinfo *ai;    /* the host's addresses while connecting */
+	struct addrinfo *ai_at; /* the one being tried */
 };
 
 struct ups_host {
@@ -101,6 +104,8 @@ static void conn_free(struct ups_conn *c)
 {
 	if (c->bev)
 		bufferevent_free(c->bev);
+	if (c->ai)
+		freeaddrinfo(c->ai);
 	free(c);
 }
 
@@ -197,12 +202,14 @@ static void call_fail(struct ups_call *k, const char *why)
 
 static void call_end(struct ups_call *k)
 {
-	const char *tr = k->trailers.len ? (const char *)k->trailers.data : NULL;
+	const char *tr = NULL;
 
 	k->rs = RS_DONE;
 	k->dead = 1;
-	if (tr)
+	if (k->trailers.len) { /* NUL-end first: that may move the data */
 		buf_put(&k->trailers, "", 1);
+		tr = k->trailers.oom ? NULL : (const char *)k->trailers.data;
+	}
 	call_release(k, k->keepalive);
 	k->depth++;
 	k->cbs.on_end(k->arg, tr);
@@ -323,6 +330,10 @@ static int read_head(struct ups_call *k, struct evbuffer *in)
 			}
 			return 0;
 		}
+		if ((size_t)e.pos > UPS_MAX_HEAD) {
+			call_fail(k, "answer headers too large");
+			return -1;
+		}
 		if ((text = malloc((size_t)e.pos + 1)) == NULL) {
 			call_fail(k, "out of memory");
 			return -1;
@@ -378,7 +389,7 @@ static void parse_body(struct ups_call *k, struct evbuffer *in)
 {
 	while (!k->dead && !k->paused) {
 		size_t avail = evbuffer_get_length(in), l;
-		char *line, *end;
+		char *line, *end = NULL;
 
 		switch (k->rs) {
 		case RS_DONE:
@@ -402,8 +413,11 @@ static void parse_body(struct ups_call *k, struct evbuffer *in)
 			if ((line = read_chunk_line(k, in, &l)) == NULL)
 				return;
 			errno = 0;
-			k->rem = (size_t)strtoull(line, &end, 16);
-			if (end == line || errno != 0 || (*end != '\0' && *end != ';' && *end != ' ')) {
+			end = line;
+			if (isxdigit((unsigned char)line[0]) && line[1] != 'x' && line[1] != 'X')
+				k->rem = (size_t)strtoull(line, &end, 16);
+			if (end == line || errno != 0 ||
+				(*end != '\0' && *end != ';' && *end != ' ' && *end != '\t')) {
 				free(line);
 				call_fail(k, "malformed chunked answer");
 				return;
@@ -480,6 +494,9 @@ static void run(struct ups_call *k)
 
 /* ---- connection events ---- */
 
+static int conn_next_addr(struct ups_conn *c);
+static void set_call_timeouts(struct ups_conn *c, int sent);
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ups_conn *c = arg;
@@ -490,9 +507,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (c->call->phase < UPS_SENT)
+	if (c->call->phase < UPS_SENT) {
 		c->call->phase = UPS_SENT;
+		set_call_timeouts(c, 1);
+	}
 	run(c->call);
+}
+
+/* set_call_timeouts: the write timeout while the request is sent, then
+ * the read timeout for each wait for the answer. */
+static void set_call_timeouts(struct ups_conn *c, int sent)
+{
+	const struct ups_opts *o = &c->p->o;
+	struct timeval r = ms_tv(o->read_timeout_ms), w = ms_tv(o->write_timeout_ms);
+
+	bufferevent_set_timeouts(c->bev, sent && o->read_timeout_ms > 0 ? &r : NULL,
+		o->write_timeout_ms > 0 ? &w : NULL);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -500,17 +530,10 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	struct ups_conn *c = arg;
 
 	(void)bev;
-	if (c->call && c->call->phase < UPS_SENT)
+	if (c->call && c->call->phase < UPS_SENT) {
 		c->call->phase = UPS_SENT;
-}
-
-static void set_call_timeouts(struct ups_conn *c)
-{
-	const struct ups_opts *o = &c->p->o;
-	struct timeval r = ms_tv(o->read_timeout_ms), w = ms_tv(o->write_timeout_ms);
-
-	bufferevent_set_timeouts(c->bev, o->read_timeout_ms > 0 ? &r : NULL,
-		o->write_timeout_ms > 0 ? &w : NULL);
+		set_call_timeouts(c, 1);
+	}
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -522,12 +545,16 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		c->connected = 1;
+		freeaddrinfo(c->ai);
+		c->ai = c->ai_at = NULL;
 		if (k) {
 			k->phase = UPS_SENDING;
-			set_call_timeouts(c);
+			set_call_timeouts(c, 0);
 		}
 		return;
 	}
+	if (!c->connected && k && c->ai_at && c->ai_at->ai_next && conn_next_addr(c) == 0)
+		return; /* e.g. "localhost" is ::1 first, the member on 127.0.0.1 */
 	if (k == NULL) {
 		idle_remove(c);
 		conn_free(c);
@@ -547,45 +574,65 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	call_fail(k, why);
 }
 
+/* conn_connect starts connecting c to the address c->ai_at: a new
+ * bufferevent (the request already queued moves over). 0 or -1. */
+static int conn_connect(struct ups_conn *c)
+{
+	struct bufferevent *old = c->bev;
+	struct timeval dial = ms_tv(c->p->o.dial_timeout_ms);
+	int one = 1;
+
+	c->bev = bufferevent_socket_new(c->p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		c->bev = old;
+		return -1;
+	}
+	if (old) {
+		bufferevent_write_buffer(c->bev, bufferevent_get_output(old));
+		bufferevent_free(old);
+	}
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	/* the connect wait is a write wait: its timeout is the dial timeout */
+	bufferevent_set_timeouts(c->bev, NULL, c->p->o.dial_timeout_ms > 0 ? &dial : NULL);
+	if (bufferevent_socket_connect(c->bev, c->ai_at->ai_addr, (int)c->ai_at->ai_addrlen) != 0)
+		return -1;
+	if (bufferevent_getfd(c->bev) >= 0)
+		setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static int conn_next_addr(struct ups_conn *c)
+{
+	while (c->ai_at && (c->ai_at = c->ai_at->ai_next) != NULL)
+		if (conn_connect(c) == 0)
+			return 0;
+	return -1;
+}
+
 static struct ups_conn *conn_dial(struct ups_pool *p, struct ups_host *h)
 {
-	struct addrinfo hints, *ai = NULL;
+	struct addrinfo hints;
 	struct ups_conn *c;
 	char port[16];
-	struct timeval dial = ms_tv(p->o.dial_timeout_ms);
 
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->p = p;
+	c->host = h;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(port, sizeof(port), "%d", h->port);
-	if (getaddrinfo(h->name, port, &hints, &ai) != 0 || ai == NULL)
-		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		freeaddrinfo(ai);
-		return NULL;
-	}
-	c->p = p;
-	c->host = h;
-	c->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		freeaddrinfo(ai);
+	if (getaddrinfo(h->name, port, &hints, &c->ai) != 0 || c->ai == NULL) {
+		c->ai = NULL;
 		free(c);
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	/* the connect wait is a write wait: its timeout is the dial timeout */
-	bufferevent_set_timeouts(c->bev, NULL, p->o.dial_timeout_ms > 0 ? &dial : NULL);
-	if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) != 0) {
-		freeaddrinfo(ai);
+	c->ai_at = c->ai;
+	if (conn_connect(c) != 0 && conn_next_addr(c) != 0) {
 		conn_free(c);
 		return NULL;
-	}
-	freeaddrinfo(ai);
-	{
-		int one = 1;
-		evutil_socket_t fd = bufferevent_getfd(c->bev);
-		if (fd >= 0)
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	return c;
 }
@@ -619,7 +666,7 @@ struct ups_call *ups_send(struct ups_pool *p, const char *host, int port, const 
 	buf_init(&k->trailers);
 	c->call = k;
 	if (c->connected)
-		set_call_timeouts(c);
+		set_call_timeouts(c, 0);
 	out = bufferevent_get_output(c->bev);
 	evbuffer_add(out, head, headlen);
 	if (body != NULL)
