@@ -49,13 +49,17 @@ static int bootstrap_wal(struct raftd *d, const char *dir, char *err, size_t err
 	if (rc != 0)
 		return rc;
 	wal_recovered_close(&rec);
-	if (d->cluster.join) {
-		/* Joining a running cluster: the leader sends the log (or a
-		 * snapshot); record who the members are meanwhile. */
+	{
+		/* Who the members are and where they listen, so that a restart
+		 * needs neither the flags nor the discovery service or DNS that
+		 * found them (etcd restarts from its stored membership too).
+		 * Joining a running cluster, the leader sends the log or a
+		 * snapshot later. */
 		char *conf = cluster_members_json(&d->cluster);
 		rc = conf ? wal_append_snapshot_conf(wal, 0, 0, conf, strlen(conf)) : CE_NOMEM;
 		free(conf);
-	} else {
+	}
+	if (!d->cluster.join) {
 		for (size_t i = 0; i < d->cluster.n && rc == 0; i++) {
 			struct raft_conf_change cc = { RAFT_CONF_ADD_NODE, d->cluster.v[i].id };
 			uint8_t raw[RAFT_CONF_CHANGE_LEN];

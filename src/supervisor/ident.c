@@ -95,11 +95,9 @@ static int with_cluster(struct cluster *c, const struct cetcd_config *cfg, const
 	return rc;
 }
 
-/* self_only: a member bootstrapped by discovery restarts from its WAL,
- * which has the ids; no initial cluster is given. Known gap: the raft
- * worker learns the other members' addresses only from the table given
- * here (and from later configuration changes), so without DNS at restart
- * it hears its peers but cannot reach them. */
+/* self_only: a member bootstrapped by discovery or DNS restarts from its
+ * WAL, which has the ids and the membership (the raft worker loads it);
+ * no initial cluster is given, so the table starts with this member. */
 static int self_only(struct cluster *c, const struct cetcd_config *cfg, char *err, size_t errlen)
 {
 	struct buf ic;
@@ -134,10 +132,9 @@ static int from_srv(struct cluster *c, const struct cetcd_config *cfg, char *err
 
 /* from_discovery: with --discovery, the initial cluster comes from the
  * discovery service, with the discovery URL as the cluster token (etcd's
- * PeerURLsMapAndToken). A restart (read_only) only reads the registry
- * back, for the peers' addresses. */
-static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, int read_only,
-	char *err, size_t errlen)
+ * PeerURLsMapAndToken). */
+static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, char *err,
+	size_t errlen)
 {
 	struct cetcd_config tmp = *cfg;
 	const char *urls[CLUSTER_MAX_URLS];
@@ -148,12 +145,12 @@ static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, int
 	for (int i = 0; i < cfg->initial_advertise_peer_urls.n && n < CLUSTER_MAX_URLS; i++)
 		urls[n++] = cfg->initial_advertise_peer_urls.v[i].str;
 	tmp.initial_cluster_token = cfg->discovery;
-	rc = discover_cluster(cfg, member_id_compute(urls, n, cfg->discovery), read_only, &ic, &full,
-		err, errlen);
+	rc = discover_cluster(cfg, member_id_compute(urls, n, cfg->discovery), 0, &ic, &full, err,
+		errlen);
 	if (rc != 0) {
 		char m[512];
 		snprintf(m, sizeof(m), "%s", err);
-		if (full && !read_only && strcmp(cfg->discovery_fallback, "proxy") == 0) {
+		if (full && strcmp(cfg->discovery_fallback, "proxy") == 0) {
 			log_warn("discovery cluster full, falling back to proxy");
 			return IDENT_FALLBACK_PROXY;
 		}
@@ -164,7 +161,7 @@ static int from_discovery(struct cluster *c, const struct cetcd_config *cfg, int
 			"discovery token and try to bootstrap again", m, cfg->discovery);
 	}
 	log_info("discovery: initial cluster %s", ic);
-	rc = with_cluster(c, &tmp, ic, !read_only, err, errlen);
+	rc = with_cluster(c, &tmp, ic, 1, err, errlen);
 	free(ic);
 	return rc;
 }
@@ -177,15 +174,14 @@ int ident_resolve(struct cluster *c, const struct cetcd_config *cfg, char *err, 
 
 	config_wal_dir(cfg, dir, sizeof(dir));
 	if (cfg->cluster.n == 0 && wal_exists(dir))
-		/* the WAL has the ids; the peers' addresses come from DNS or
-		 * the discovery registry again (as static flags give them) */
-		rc = (cfg->discovery_srv[0] != '\0' && from_srv(c, cfg, err, errlen) == 0) ||
-			(cfg->discovery[0] != '\0' && from_discovery(c, cfg, 1, err, errlen) == 0) ? 0 :
-			self_only(c, cfg, err, errlen);
+		/* the WAL has the ids and the membership with the peers'
+		 * addresses (the raft worker reads it); DNS or the discovery
+		 * service are not asked again, as etcd does not */
+		rc = self_only(c, cfg, err, errlen);
 	else if (cfg->discovery_srv[0] != '\0' && !wal_exists(dir))
 		rc = from_srv(c, cfg, err, errlen);
 	else if (cfg->discovery[0] != '\0' && !wal_exists(dir))
-		rc = from_discovery(c, cfg, 0, err, errlen);
+		rc = from_discovery(c, cfg, err, errlen);
 	else
 		rc = cluster_from_config(c, cfg, err, errlen);
 	if (rc != 0)

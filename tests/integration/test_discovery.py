@@ -71,9 +71,14 @@ def test_three_members_then_full(server_factory):
     assert "discovery cluster full, falling back to proxy" in proxy.log_tail(200)
     got = requests.get(ms[0].client_url + "/v2/members", timeout=5).json()["members"]
     assert len(got) == 3
-    # a discovered member restarts from its WAL (the registry gives the peers)
+    # with the discovery host gone, a discovered member restarts from its
+    # WAL (which has the peers' addresses) and the proxy from its cluster file
+    host.stop()
     ms[2].stop()
     ms[2].start()
+    proxy.stop()
+    proxy.start()
+    assert proxy.get("/v2/keys/k").json()["node"]["value"] == "v"
     assert requests.get(ms[2].client_url + "/v2/keys/k?quorum=true",
                         timeout=5).json()["node"]["value"] == "v"
 

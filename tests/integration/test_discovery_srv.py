@@ -83,9 +83,15 @@ def test_three_members_from_srv_records(server_factory, dns):
         [("m%d" % i, "http://localhost:%d" % ports[2 * i + 1]) for i in range(3)]
     assert requests.put(ms[2].client_url + "/v2/keys/srv", data={"value": "1"},
                         timeout=5).status_code == 201
-    # a restart comes back from its WAL, DNS or not
+    # a restart comes back from its WAL, which has the peers' addresses:
+    # with the DNS server gone, it still reaches them
+    os.killpg(state["proc"].pid, signal.SIGKILL)
+    state["proc"].wait(timeout=10)
+    state["proc"] = None
     ms[1].stop()
     ms[1].start()
+    assert requests.put(ms[1].client_url + "/v2/keys/after", data={"value": "2"},
+                        timeout=5).status_code == 201
     assert requests.get(ms[1].client_url + "/v2/keys/srv?quorum=true",
                         timeout=5).json()["node"]["value"] == "1"
     for line in open(ms[0].log_path):
