@@ -15,6 +15,7 @@ dist_examples_DATA = contrib/examples/common.sh
 EXTRA_DIST += contrib/README \
 	contrib/bench/bench.sh \
 	contrib/bench/bench-cluster.sh \
+	contrib/bench/bench-proxy.sh \
 	contrib/bench/common.sh \
 	contrib/bench/put.lua \
 	contrib/bench/get.lua \

@@ -154,7 +154,8 @@ static void try_next(struct px_req *q);
 static void on_head(void *arg, const struct ups_head *h)
 {
 	struct px_req *q = arg;
-	static const char *const resp_skip[] = { "Date", NULL };
+	static const char *const resp_skip[] = { "Date", "Access-Control-Allow-Headers",
+		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin", NULL };
 
 	q->status = h->status;
 	q->buffered = h->has_length && h->length <= PX_BUFFER_MAX;

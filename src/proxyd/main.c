@@ -150,7 +150,7 @@ static void serve_config(struct proxyd *px, struct hreq *r)
 {
 	size_t n = 0;
 	struct px_ep **eps;
-	json_t *list = json_array();
+	json_t *list = json_array(), *o;
 	char *s;
 
 	if (hreq_method(r) != H_GET) {
@@ -165,8 +165,12 @@ static void serve_config(struct proxyd *px, struct hreq *r)
 	for (size_t i = 0; i < n && list; i++)
 		json_array_append_new(list, json_string(eps[i]->url));
 	director_release(eps, n);
-	s = json_dumps(json_pack("{s:o}", "endpoints", list), JSON_COMPACT | JSON_ENCODE_ANY);
-	/* Go's json.Encoder ends the value with a newline */
+	o = json_pack("{s:o}", "endpoints", list); /* takes list */
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	/* Go's json.Encoder ends the value with a newline; etcd sets no
+	 * type, so Go's sniffing names it text */
+	hreq_add_header(r, "Content-Type", "text/plain; charset=utf-8");
 	{
 		struct buf b;
 		buf_init(&b);
@@ -176,6 +180,20 @@ static void serve_config(struct proxyd *px, struct hreq *r)
 		buf_close(&b);
 	}
 	free(s);
+}
+
+/* cors adds the headers etcd's proxy puts on every answer of its handler
+ * (the members' own copies are dropped, forward.c); an OPTIONS request is
+ * answered here, as etcd's CORS wrapper does. */
+static int cors(struct hreq *r)
+{
+	hreq_add_header(r, "Access-Control-Allow-Headers", "accept, content-type, authorization");
+	hreq_add_header(r, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
+	hreq_add_header(r, "Access-Control-Allow-Origin", "*");
+	if (hreq_method(r) != H_OPTIONS)
+		return 0;
+	hreq_reply(r, 200, "", 0);
+	return 1;
 }
 
 static void route(struct hreq *r, void *arg)
@@ -193,6 +211,8 @@ static void route(struct hreq *r, void *arg)
 		hreq_reply(r, 501, "", 0);
 		return;
 	}
+	if (cors(r))
+		return;
 	if (plen == 22 && strncmp(uri, "/v2/config/local/proxy", 22) == 0) {
 		serve_config(px, r);
 		return;

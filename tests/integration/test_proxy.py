@@ -216,6 +216,14 @@ def test_zero_endpoints(server_factory):
         assert r.status_code == 503, (method, path, r.status_code)
         assert r.content == ZERO_BODY     # no newline after the JSON
         assert r.headers["Content-Type"] == "application/json"
+        # the proxy's own answers carry etcd's CORS headers
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        assert r.headers["Access-Control-Allow-Methods"] == \
+            "POST, GET, OPTIONS, PUT, DELETE"
+    # OPTIONS is answered by the proxy itself (etcd's CORS wrapper)
+    r = p.req("OPTIONS", "/v2/keys/a")
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["Access-Control-Allow-Headers"] == "accept, content-type, authorization"
     # nothing learnt: no cluster file is written
     assert os.path.isdir(os.path.join(p.data_dir, "proxy"))
     assert not os.path.exists(os.path.join(p.data_dir, "proxy", "cluster"))
