@@ -703,9 +703,10 @@ class Cluster:
         return "<Cluster %d members dir=%s>" % (len(self.members), self.base)
 
 
-def cluster_fixture_factory(request):
+def cluster_fixture_factory(request, new=None):
     """Body of the `cluster_factory` fixture (tests import it from here):
-    returns make(size=3, start=True, **kw) -> started Cluster; every cluster
+    returns make(size=3, start=True, **kw) -> started Cluster (or what
+    new(size=, **kw) makes); every cluster
     is stopped by PID at the end of the test, its dir kept on failure."""
     made = []
     failed_before = request.session.testsfailed
@@ -723,7 +724,7 @@ def cluster_fixture_factory(request):
     request.addfinalizer(fin)
 
     def make(size=3, start=True, **kw):
-        c = Cluster(size=size, **kw)
+        c = (new or Cluster)(size=size, **kw)
         made.append(c)
         if start:
             c.start()

@@ -24,7 +24,6 @@ import pytest
 import requests
 
 import cluster
-import itfixtures
 import proxyutil
 from proxyutil import cluster_file, endpoints, proxy, restart_proxy
 
@@ -41,23 +40,8 @@ def cluster_factory(request):
 def etcd_cluster_factory(request):
     """Like cluster_factory, but the members are Debian's etcd whatever
     the target is; stopped by PID at the end."""
-    made = []
-    failed_before = request.session.testsfailed
-
-    def fin():
-        keep = request.session.testsfailed > failed_before
-        for c in made:
-            c.cleanup(keep)
-            if keep:
-                itfixtures.KEPT.append(c.base)
-    request.addfinalizer(fin)
-
-    def make(size=3):
-        c = proxyutil.etcd_cluster(size)
-        made.append(c)
-        c.start()
-        return c
-    return make
+    return cluster.cluster_fixture_factory(
+        request, new=lambda size, **kw: proxyutil.etcd_cluster(size))
 
 
 def b64(s):
