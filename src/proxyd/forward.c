@@ -49,6 +49,7 @@ struct px_req {
 	struct ups_call *call;
 	int status;
 	int buffered;                 /* Content-Length answer: sent whole */
+	size_t head_len;              /* HEAD: the length the member declared */
 	struct buf rhead;             /* its headers, "name\0value\0" each */
 	struct buf body;
 	uint64_t start_ms;
@@ -158,7 +159,8 @@ static void on_head(void *arg, const struct ups_head *h)
 		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin", NULL };
 
 	q->status = h->status;
-	q->buffered = h->has_length && h->length <= PX_BUFFER_MAX;
+	q->buffered = h->has_length && (h->length <= PX_BUFFER_MAX || q->method == H_HEAD);
+	q->head_len = h->length;
 	for (size_t i = 0; i < h->nh; i++) {
 		if (skipped(h->names[i], resp_skip))
 			continue;
@@ -204,7 +206,9 @@ static void on_end(void *arg, const char *trailers)
 			hreq_add_header(q->r, name, value);
 			off += strlen(name) + strlen(value) + 2;
 		}
-		hreq_reply(q->r, q->status, q->body.data, q->body.len);
+		/* a HEAD answer declares the length without the body */
+		hreq_reply(q->r, q->status, q->method == H_HEAD ? (const void *)"" : q->body.data,
+			q->method == H_HEAD ? q->head_len : q->body.len);
 	}
 	finish(q);
 }
