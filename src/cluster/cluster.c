@@ -406,3 +406,34 @@ char *cluster_peer_members_json(const struct cluster *c)
 	}
 	return (char *)buf_take(&b, NULL);
 }
+
+int cluster_set_attributes(struct cluster *c, uint64_t id, const char *json, size_t len)
+{
+	struct member *m = cluster_find(c, id);
+	json_t *o, *name;
+	char *urls[CLUSTER_MAX_URLS];
+	size_t n = 0;
+	int same;
+
+	if (m == NULL || (o = json_loadb(json, len, 0, NULL)) == NULL)
+		return 0;
+	name = json_object_get(o, "name");
+	if (url_array_parse(json_object_get(o, "clientURLs"), urls, &n) != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(urls[i]);
+		json_decref(o);
+		return 0;
+	}
+	same = n == m->nclient && (!json_is_string(name) ||
+		strcmp(m->name, json_string_value(name)) == 0);
+	for (size_t i = 0; same && i < n; i++)
+		same = strcmp(urls[i], m->client_urls[i]) == 0;
+	if (json_is_string(name))
+		snprintf(m->name, sizeof(m->name), "%s", json_string_value(name));
+	json_decref(o);
+	for (size_t i = 0; i < m->nclient; i++)
+		free(m->client_urls[i]);
+	memcpy(m->client_urls, urls, n * sizeof(urls[0]));
+	m->nclient = n;
+	return !same;
+}

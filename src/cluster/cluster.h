@@ -70,6 +70,10 @@ int cluster_members_load(struct cluster *c, const char *json, size_t len);
 /* cluster_member_json writes etcd's v2 member JSON for m:
  * {"id":"...","name":"...","peerURLs":[...],"clientURLs":[...]} */
 char *cluster_member_json(const struct member *m);
+/* cluster_set_attributes takes a member's published attributes (etcd's
+ * {"name":"...","clientURLs":[...]}) into the table; 1 if they changed,
+ * 0 if not (or the member is unknown, or the JSON is bad). */
+int cluster_set_attributes(struct cluster *c, uint64_t id, const char *json, size_t len);
 /* cluster_peer_members_json writes what etcd's peer handler answers on
  * GET /members: the members sorted by id, [{"id":N,"peerURLs":[...],
  * "name":"...","clientURLs":[...]}] (a member's client URLs only where

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "raftd/raftd_int.h"
+#include "store/v2req.h"
 #include "config/cfg.h"
 #include "ipc/conn.h"
 #include "ipc/frame.h"
@@ -143,6 +144,32 @@ static void exit_removed(evutil_socket_t fd, short what, void *arg)
 	exit(WORKER_EXIT_REMOVED);
 }
 
+/* note_attributes: a committed publish of a member's attributes (name and
+ * client URLs) goes into the member table too, so that the peer port's
+ * GET /members names every member's client URLs, as etcd's does (proxies
+ * ask it), and snapshot records carry them. */
+static void note_attributes(struct raftd *d, const struct raft_entry *e)
+{
+	static const char pre[] = "/0/members/", suf[] = "/attributes";
+	struct proto_envelope env;
+	struct v2_req req;
+	char idhex[17];
+	size_t n;
+
+	if (e->type != RAFT_ENTRY_NORMAL || e->len == 0 ||
+		proto_envelope_decode(&env, e->data, e->len) != 0 || env.kind != PROTO_PUBLISH ||
+		v2_req_decode(&req, env.body, env.len) != 0 || req.path_len <= sizeof(pre) - 1 +
+		sizeof(suf) - 1 || memcmp(req.path, pre, sizeof(pre) - 1) != 0 ||
+		memcmp(req.path + req.path_len - (sizeof(suf) - 1), suf, sizeof(suf) - 1) != 0)
+		return;
+	n = req.path_len - (sizeof(pre) - 1) - (sizeof(suf) - 1);
+	if (n == 0 || n >= sizeof(idhex))
+		return;
+	memcpy(idhex, req.path + sizeof(pre) - 1, n);
+	idhex[n] = '\0';
+	cluster_set_attributes(&d->cluster, strtoull(idhex, NULL, 16), req.value, req.value_len);
+}
+
 /* Committed configuration changes update the core and the member table
  * (peer connections follow); the storage worker records them under /0. */
 static void apply_conf_changes(struct raftd *d, const struct raft_ready *rd)
@@ -156,7 +183,11 @@ static void apply_conf_changes(struct raftd *d, const struct raft_ready *rd)
 		const char *ctx = NULL;
 		size_t ctxlen = 0;
 
-		if (e->type != RAFT_ENTRY_CONF_CHANGE || raft_conf_change_decode(&cc, e->data, e->len) != 0)
+		if (e->type != RAFT_ENTRY_CONF_CHANGE) {
+			note_attributes(d, e);
+			continue;
+		}
+		if (raft_conf_change_decode(&cc, e->data, e->len) != 0)
 			continue;
 		if (e->len > RAFT_CONF_CHANGE_LEN &&
 			proto_envelope_decode(&env, (const uint8_t *)e->data + RAFT_CONF_CHANGE_LEN,

@@ -133,6 +133,16 @@ def test_proxy_in_front_of_three_members(cluster_factory, server_factory):
     cfg = p.get("/v2/config/local/proxy")
     assert cfg.status_code == 200 and cfg.text.endswith("\n")
     assert p.put("/v2/config/local/proxy").status_code == 405
+    # what a proxy asks: every member's peer port names every member with
+    # its client URLs (the members' uint64 ids as JSON numbers)
+    for m in c.members:
+        got = requests.get(m.peer_url + "/members", timeout=5)
+        assert got.status_code == 200
+        assert int(got.headers["X-Etcd-Cluster-Id"], 16) > 0
+        ms = json.loads(got.text)
+        assert sorted(u for x in ms for u in x["clientURLs"]) == client_urls(c)
+        assert sorted(u for x in ms for u in x["peerURLs"]) == peer_urls(c)
+        assert [x["id"] for x in ms] == sorted(x["id"] for x in ms)
 
 
 def test_restart_from_cluster_file(cluster_factory, server_factory):
