@@ -294,7 +294,12 @@ static void dispatch(struct px_req *q)
 	q->waiting = 0;
 	q->eps = director_available(q->px, &q->neps);
 	if (q->neps == 0) {
-		log_warn("proxy: zero endpoints currently available");
+		static uint64_t logged_ms;
+		uint64_t now = shm_now_ms();
+		if (now - logged_ms >= 1000) { /* one line a second, not one per request */
+			logged_ms = now;
+			log_warn("proxy: zero endpoints currently available");
+		}
 		px_count_dropped(q->px, q->method, PX_DROP_ZERO);
 		fail_reply(q, 503, "httpproxy: zero endpoints currently available");
 		return;
