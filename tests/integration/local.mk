@@ -30,12 +30,15 @@ EXTRA_DIST += \
 	tests/integration/test_v3_snapshot.py \
 	tests/integration/test_v3_conc.py \
 	tests/integration/test_v3_auth.py \
+	tests/integration/test_proxy.py \
+	tests/integration/proxyutil.py \
 	tests/fault/pytest.ini \
 	tests/fault/conftest.py \
 	tests/fault/test_kill.py \
 	tests/fault/test_lifecycle.py \
 	tests/fault/test_cluster_faults.py \
-	tests/fault/test_cluster_cetcd.py
+	tests/fault/test_cluster_cetcd.py \
+	tests/fault/test_proxy_kill.py
 
 # Overridable: make check-integration PYTEST='python3 -m pytest -v'
 PYTEST = /usr/bin/python3 -m pytest
