@@ -35,6 +35,7 @@
 #define UPS_MAX_HEAD (64u * 1024u)
 #define UPS_MAX_HEADERS 256
 #define UPS_MAX_LINE 4096u
+#define UPS_IDLE_S 60 /* an idle kept-alive connection is closed after this */
 
 enum ups_rstate { RS_HEAD, RS_LENGTH, RS_CHUNK_SIZE, RS_CHUNK_DATA, RS_CHUNK_CRLF, RS_TRAILER,
 	RS_CLOSE, RS_DONE };
@@ -175,7 +176,10 @@ static void call_release(struct ups_call *k, int reuse)
 	c->call = NULL;
 	if (reuse && c->host->nidle < k->p->o.max_idle_per_host &&
 		evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		/* dropped before the member's own idle cut (cetcd: 120 s), so a
+		 * request is never written into a connection it is closing */
+		struct timeval idle = { UPS_IDLE_S, 0 };
+		bufferevent_set_timeouts(c->bev, &idle, NULL);
 		bufferevent_enable(c->bev, EV_READ);
 		c->next = c->host->idle;
 		c->host->idle = c;

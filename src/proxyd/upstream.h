@@ -7,6 +7,9 @@
  * is slow (no backpressure), it has no connect-only timeout in libevent
  * 2.1, and its default 50 s read timeout would cut idle watches.
  *
+ * Idle kept-alive connections are closed after 60 s, before a member's
+ * own idle cut could race with a request written into them.
+ *
  * Timeouts follow etcd's proxy transport: dial (connect), write (sending
  * the request) and read (each wait for answer bytes; 0 = none, the
  * default, so a long poll may idle for ever).
