@@ -136,18 +136,19 @@ static void req_free(struct px_req *q)
 	free(q);
 }
 
-/* finish: the client has its answer (or is gone). */
-static void finish(struct px_req *q)
+/* detach: q's last answer is about to go out; the request may be freed
+ * by it, so nothing of q is left hooked to it. */
+static void detach(struct px_req *q)
 {
 	hreq_set_close_cb(q->r, NULL, NULL);
 	hreq_set_drain_cb(q->r, NULL, NULL);
-	req_free(q);
 }
 
 static void fail_reply(struct px_req *q, int status, const char *msg)
 {
+	detach(q);
 	px_http_error(q->r, status, msg);
-	finish(q);
+	req_free(q);
 }
 
 static void try_next(struct px_req *q);
@@ -195,6 +196,7 @@ static void on_end(void *arg, const char *trailers)
 
 	q->call = NULL;
 	px_count_handled(q->px, q->method, q->status, q->start_ms);
+	detach(q);
 	if (!q->buffered) {
 		hreq_reply_end_trailer(q->r, trailers);
 	} else if (q->body.oom || q->rhead.oom) {
@@ -210,7 +212,7 @@ static void on_end(void *arg, const char *trailers)
 		hreq_reply(q->r, q->status, q->method == H_HEAD ? (const void *)"" : q->body.data,
 			q->method == H_HEAD ? q->head_len : q->body.len);
 	}
-	finish(q);
+	req_free(q);
 }
 
 static void on_fail(void *arg, int phase, const char *why)
@@ -227,8 +229,9 @@ static void on_fail(void *arg, int phase, const char *why)
 		if (q->buffered) {
 			fail_reply(q, 502, "httpproxy: the member's answer was cut short");
 		} else {
+			detach(q);
 			hreq_abort(q->r);
-			finish(q);
+			req_free(q);
 		}
 		return;
 	}
