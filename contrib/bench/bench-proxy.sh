@@ -18,25 +18,15 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CETCD_BIN=${CETCD_BIN:-./cetcd}
-ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
-SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
-CONNS=${BENCH_CONNECTIONS:-32}
-THREADS=${BENCH_THREADS:-2}
-VALUE_SIZE=${BENCH_VALUE_SIZE:-256}
-PORT_BASE=${BENCH_PORT_BASE:-43379}
-KEEP=${BENCH_KEEP:-0}
 CMDLINE="$0 $*"
 
 PROG=bench-proxy.sh
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "$HERE/common.sh"
 
+bench_settings 43379
 need_tools wrk curl ps awk
-[ -x "$ETCD_BIN" ] || die "reference etcd not found at $ETCD_BIN (set ETCD_BIN)"
-[ -x "$CETCD_BIN" ] || die "cetcd not found at $CETCD_BIN (set CETCD_BIN)"
-CETCD_BIN=$(abs_bin "$CETCD_BIN")
-[ "$THREADS" -le "$CONNS" ] || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
+bench_check_bins
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cetcd-bench-proxy.XXXXXX")
 bench_traps
@@ -61,29 +51,6 @@ proxy() {
 		--listen-client-urls "http://127.0.0.1:$3" \
 		--initial-cluster "backend=$PEER" >"$WORK/$1/server.log" 2>&1 &
 	PID[$1]=$!
-}
-
-# ready NAME PORT: wait until a write through PORT succeeds (it also
-# creates the keys the read phases read).
-ready() {
-	local _ v
-	v=$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)
-	for _ in $(seq 1 300); do
-		kill -0 "${PID[$1]}" 2>/dev/null || die "$1 exited; see $WORK/$1/server.log"
-		if curl -sf -m 2 -o /dev/null -X PUT "http://127.0.0.1:$2/v2/keys/bench/get" -d value="$v" &&
-			curl -sf -m 2 -o /dev/null "http://127.0.0.1:$2/v3/kv/put" \
-				-d "{\"key\":\"djNnZXQ=\",\"value\":\"$(printf '%s' "$v" | base64 -w0)\"}"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "$1 did not forward a write within 30 s; see $WORK/$1/server.log"
-}
-
-load() {
-	local name=$1 port=$2 phase=$3 secs=$4 script=$5
-	shift 5
-	run_wrk "$WORK/$name/$phase.wrk" "$secs" "http://127.0.0.1:$port" "$script" "$@"
 }
 
 note "backend (cetcd) on :$BACKEND, etcd proxy on :$ETCD_PROXY, cetcd proxy on :$CETCD_PROXY"

@@ -26,25 +26,15 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CETCD_BIN=${CETCD_BIN:-./cetcd}
-ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
-SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
-CONNS=${BENCH_CONNECTIONS:-32}
-THREADS=${BENCH_THREADS:-2}
-VALUE_SIZE=${BENCH_VALUE_SIZE:-256}
-PORT_BASE=${BENCH_PORT_BASE:-42379}
-KEEP=${BENCH_KEEP:-0}
 CMDLINE="$0 $*"
 
 PROG=bench.sh
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "$HERE/common.sh"
 
+bench_settings 42379
 need_tools wrk curl ps awk
-[ -x "$ETCD_BIN" ] || die "reference etcd not found at $ETCD_BIN (set ETCD_BIN)"
-[ -x "$CETCD_BIN" ] || die "cetcd not found at $CETCD_BIN (set CETCD_BIN)"
-CETCD_BIN=$(abs_bin "$CETCD_BIN")
-[ "$THREADS" -le "$CONNS" ] || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
+bench_check_bins
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cetcd-bench.XXXXXX")
 bench_traps
@@ -59,31 +49,6 @@ start() {
 		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
 		--initial-cluster "$name=$peer" >"$WORK/$name/server.log" 2>&1 &
 	PID[$name]=$!
-}
-
-# ready NAME PORT: wait until the server accepts a write; this also creates
-# the key the GET phase reads.
-ready() {
-	local _
-	for _ in $(seq 1 300); do
-		kill -0 "${PID[$1]}" 2>/dev/null ||
-			die "$1 exited during startup; see $WORK/$1/server.log"
-		if curl -sf -m 2 -o /dev/null -X PUT "http://127.0.0.1:$2/v2/keys/bench/get" \
-			-d value="$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)" &&
-			curl -sf -m 2 -o /dev/null "http://127.0.0.1:$2/v3/kv/put" \
-			-d "{\"key\":\"djNnZXQ=\",\"value\":\"$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g | base64 -w0)\"}"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "$1 did not accept a write within 30 s; see $WORK/$1/server.log"
-}
-
-# load NAME PORT PHASE SECONDS SCRIPT ARGS...: one wrk run, output kept.
-load() {
-	local name=$1 port=$2 phase=$3 secs=$4 script=$5
-	shift 5
-	run_wrk "$WORK/$name/$phase.wrk" "$secs" "http://127.0.0.1:$port" "$script" "$@"
 }
 
 ETCD_PORT=$PORT_BASE

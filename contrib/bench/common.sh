@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# common.sh: helpers shared by bench.sh (one member each) and
-# bench-cluster.sh (three-member clusters). Sourced, never run; bash only.
+# common.sh: helpers shared by bench.sh (one member each),
+# bench-cluster.sh (three-member clusters) and bench-proxy.sh (proxies). Sourced, never run; bash only.
 #
 # The sourcing script sets PROG (its name, for messages), WORK (its temp
 # dir) and KEEP (1 = keep WORK on success), records every server it starts
@@ -8,6 +8,56 @@
 # server in PID is stopped, by pid and process group, paused or not.
 
 declare -gA PID=()
+
+# bench_settings PORT_BASE_DEFAULT: the settings every script shares, from
+# the environment (see each script's header).
+# shellcheck disable=SC2034 # used by the sourcing scripts
+bench_settings() {
+	CETCD_BIN=${CETCD_BIN:-./cetcd}
+	ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
+	SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
+	CONNS=${BENCH_CONNECTIONS:-32}
+	THREADS=${BENCH_THREADS:-2}
+	VALUE_SIZE=${BENCH_VALUE_SIZE:-256}
+	PORT_BASE=${BENCH_PORT_BASE:-$1}
+	KEEP=${BENCH_KEEP:-0}
+}
+
+# ready NAME PORT: wait until the server (or proxy) on PORT accepts a v2
+# and a v3 write; they also create the keys the GET and range phases read.
+ready() {
+	local _ v
+	v=$(printf '%*s' "$VALUE_SIZE" '' | tr ' ' g)
+	for _ in $(seq 1 300); do
+		kill -0 "${PID[$1]}" 2>/dev/null ||
+			die "$1 exited during startup; see $WORK/$1/server.log"
+		if curl -sf -m 2 -o /dev/null -X PUT "http://127.0.0.1:$2/v2/keys/bench/get" \
+			-d value="$v" &&
+			curl -sf -m 2 -o /dev/null "http://127.0.0.1:$2/v3/kv/put" \
+				-d "{\"key\":\"djNnZXQ=\",\"value\":\"$(printf '%s' "$v" | base64 -w0)\"}"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$1 did not accept a write within 30 s; see $WORK/$1/server.log"
+}
+
+# load NAME PORT PHASE SECONDS SCRIPT ARGS...: one wrk run, output kept in
+# $WORK/NAME/PHASE.wrk.
+load() {
+	local name=$1 port=$2 phase=$3 secs=$4 script=$5
+	shift 5
+	run_wrk "$WORK/$name/$phase.wrk" "$secs" "http://127.0.0.1:$port" "$script" "$@"
+}
+
+# bench_check_bins: both servers exist (cetcd's path made absolute) and
+# the wrk settings make sense.
+bench_check_bins() {
+	[ -x "$ETCD_BIN" ] || die "reference etcd not found at $ETCD_BIN (set ETCD_BIN)"
+	[ -x "$CETCD_BIN" ] || die "cetcd not found at $CETCD_BIN (set CETCD_BIN)"
+	CETCD_BIN=$(abs_bin "$CETCD_BIN")
+	[ "$THREADS" -le "$CONNS" ] || die "BENCH_THREADS must not exceed BENCH_CONNECTIONS"
+}
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 note() { echo "$PROG: $*" >&2; }
