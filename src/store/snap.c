@@ -109,6 +109,20 @@ struct snap_w {
 	size_t errlen;
 };
 
+void store_snap_frame_encode(uint8_t f[STORE_SNAP_FRAME_SIZE], uint32_t kind, const void *body,
+                             size_t len, uint32_t count)
+{
+	le_put32(f, kind);
+	le_put32(f + 4, (uint32_t)len);
+	le_put32(f + 8, count);
+	le_put32(f + 12, crc32c(crc32c(0, f, 12), body, len));
+}
+
+int store_snap_frame_ok(const uint8_t f[STORE_SNAP_FRAME_SIZE], const void *body, size_t len)
+{
+	return le_get32(f + 12) == crc32c(crc32c(0, f, 12), body, len);
+}
+
 static int w_write(struct snap_w *w, const void *p, size_t n)
 {
 	int e = fd_write_all(w->fd, p, n);
@@ -125,10 +139,7 @@ static int w_frame(struct snap_w *w, uint32_t kind, const uint8_t *body, size_t 
 	uint8_t f[STORE_SNAP_FRAME_SIZE];
 	int rc;
 
-	le_put32(f, kind);
-	le_put32(f + 4, (uint32_t)len);
-	le_put32(f + 8, count);
-	le_put32(f + 12, crc32c(crc32c(0, f, 12), body, len));
+	store_snap_frame_encode(f, kind, body, len, count);
 	if ((rc = w_write(w, f, sizeof(f))) != 0)
 		return rc;
 	return w_write(w, body, len);
@@ -382,7 +393,7 @@ static int r_frame(struct snap_r *r, uint32_t *kind, uint32_t *count, uint32_t *
 	if ((rc = r_read(r, r->body.data, len)) != 0)
 		return rc;
 	r->body.len = len;
-	if (le_get32(f + 12) != crc32c(crc32c(0, f, 12), r->body.data, len))
+	if (!store_snap_frame_ok(f, r->body.data, len))
 		return errf(r->err, r->errlen, CE_CORRUPT, "snapshot %s: bad crc in frame at offset %" PRIu64,
 		            r->path, *at);
 	r->file_crc = crc32c(crc32c(r->file_crc, f, sizeof(f)), r->body.data, len);

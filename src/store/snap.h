@@ -68,6 +68,15 @@ struct store_snap_frame {
 };
 _Static_assert(sizeof(struct store_snap_frame) == STORE_SNAP_FRAME_SIZE, "snapshot frame layout");
 
+/* store_snap_frame_encode fills the frame header f for body: kind, length,
+ * record count and the CRC-32C of the first 12 header bytes and the body.
+ * store_snap_frame_ok checks a read header's CRC against its body. Every
+ * writer and reader of the format (the save, restore and info here, the
+ * storage worker's filtering copy) goes through these two. */
+void store_snap_frame_encode(uint8_t f[STORE_SNAP_FRAME_SIZE], uint32_t kind, const void *body,
+                             size_t len, uint32_t count);
+int store_snap_frame_ok(const uint8_t f[STORE_SNAP_FRAME_SIZE], const void *body, size_t len);
+
 /* The databases a snapshot holds, NULL-terminated. */
 extern const char *const store_snap_dbs[];
 

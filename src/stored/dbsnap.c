@@ -238,10 +238,7 @@ static int dst_frame(struct dst *w, uint32_t kind, const void *body, size_t len,
 	uint8_t f[STORE_SNAP_FRAME_SIZE];
 	int rc;
 
-	le_put32(f, kind);
-	le_put32(f + 4, (uint32_t)len);
-	le_put32(f + 8, count);
-	le_put32(f + 12, crc32c(crc32c(0, f, 12), body, len));
+	store_snap_frame_encode(f, kind, body, len, count);
 	if ((rc = dst_write(w, f, sizeof(f))) != 0)
 		return rc;
 	return dst_write(w, body, len);
@@ -308,7 +305,7 @@ static int copy_frames(struct src *r, struct dst *w)
 		if ((rc = buf_reserve(&body, len)) != 0 || (rc = src_read(r, body.data, len)) != 0)
 			break;
 		body.len = len;
-		if (le_get32(f + 12) != crc32c(crc32c(0, f, 12), body.data, len)) {
+		if (!store_snap_frame_ok(f, body.data, len)) {
 			rc = errf(r->err, r->errlen, CE_CORRUPT, "snapshot %s: bad frame crc at offset %"
 				PRIu64, r->path, at);
 			break;
