@@ -11,5 +11,5 @@ cetcdctl_SOURCES += src/ctl/v3.c src/ctl/v3_int.h src/ctl/v3_args.c src/ctl/v3_h
 	src/ctl/v3_cluster.c src/ctl/v3_misc.c src/ctl/v3_perf.c \
 	src/ctl/v3_restore.c src/stored/dbsnap.c src/stored/dbsnap.h
 cetcdctl_SOURCES += src/ctl/v2.c src/ctl/v2keys.c src/ctl/v2watch.c src/ctl/v2member.c src/ctl/v2help.c src/ctl/v2_int.h
-cetcdctl_LDADD += src/store/libstore.a src/wal/libwal.a src/util/libutil.a \
+cetcdctl_LDADD += src/pb/libpb.a src/store/libstore.a src/wal/libwal.a src/util/libutil.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(DB_LIBS) -lm

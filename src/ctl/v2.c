@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "ctl/v2_int.h"
+#include "pb/gojson.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -265,30 +266,6 @@ void v2_keys_path(const char *key, char *out, size_t outlen)
 	buf_close(&b);
 }
 
-void v2_goquote(struct buf *b, const char *s)
-{
-	buf_put_u8(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		char e[8];
-
-		if (c == '"' || c == '\\') {
-			buf_put_u8(b, '\\');
-			buf_put_u8(b, c);
-		} else if (c == '\n') {
-			buf_put(b, "\\n", 2);
-		} else if (c == '\t') {
-			buf_put(b, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(e, sizeof(e), "\\x%02x", c);
-			buf_put(b, e, 4);
-		} else {
-			buf_put_u8(b, c);
-		}
-	}
-	buf_put_u8(b, '"');
-}
-
 /* ---- the client ----------------------------------------------------- */
 
 static void debug_request(struct v2_ctx *x, const char *ep, const char *method, const char *path,
@@ -299,7 +276,7 @@ static void debug_request(struct v2_ctx *x, const char *ep, const char *method, 
 	buf_init(&b);
 	if (form != NULL) { /* Go prints a body, even an empty one */
 		buf_put(&b, " -d ", 4);
-		v2_goquote(&b, form);
+		gojson_goquote(&b, form, strlen(form));
 	}
 	buf_put_u8(&b, '\0');
 	fprintf(stderr, "cURL Command: curl -X %s %s%s%s\n", method, ep, path,

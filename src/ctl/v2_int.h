@@ -81,8 +81,6 @@ int v2_sync(struct v2_ctx *x);
 void v2_keys_path(const char *key, char *out, size_t outlen);
 /* v2_escape appends s to b, URL-query escaped. */
 void v2_query_escape(struct buf *b, const char *s);
-/* v2_quote writes s as Go's %q would (for the debug and member lines). */
-void v2_goquote(struct buf *b, const char *s);
 
 /* Answers of the keys API. */
 int v2_key_error(struct v2_ctx *x, const struct ctl_resp *r, json_t *j);

@@ -12,35 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/v2json.h"
 #include "util/err.h"
 
 /* ---- rendering ------------------------------------------------------ */
 
-/* Go's encoding/json string: <, > and & escaped too. */
+/* json_str appends s (NULL: "") as Go's encoding/json writes a string. */
 static void json_str(struct buf *b, const char *s)
 {
-	buf_put_u8(b, '"');
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		char e[8];
-
-		if (c == '"' || c == '\\') {
-			buf_put_u8(b, '\\');
-			buf_put_u8(b, c);
-		} else if (c == '\n') {
-			buf_put(b, "\\n", 2);
-		} else if (c == '\r') {
-			buf_put(b, "\\r", 2);
-		} else if (c == '\t') {
-			buf_put(b, "\\t", 2);
-		} else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-			snprintf(e, sizeof(e), "\\u%04x", c);
-			buf_put(b, e, 6);
-		} else {
-			buf_put_u8(b, c);
-		}
-	}
-	buf_put_u8(b, '"');
+	v2json_str(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void json_int(struct buf *b, const char *name, json_int_t v)

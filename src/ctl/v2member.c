@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "ctl/v2_int.h"
+#include "pb/gojson.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,11 +212,11 @@ static int member_add(struct v2_ctx *x, int npos, char **pos)
 	}
 	buf_put_u8(&conf, '\0');
 	buf_init(&q);
-	v2_goquote(&q, pos[0]);
+	gojson_goquote(&q, pos[0], strlen(pos[0]));
 	buf_put(&q, "\0", 1);
 	printf("\nETCD_NAME=%s\n", (char *)q.data);
 	buf_reset(&q);
-	v2_goquote(&q, (char *)conf.data);
+	gojson_goquote(&q, conf.data, strlen((char *)conf.data));
 	buf_put(&q, "\0", 1);
 	printf("ETCD_INITIAL_CLUSTER=%s\n", (char *)q.data);
 	printf("ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n");

@@ -4,6 +4,7 @@
  * as their integers, HTML-safe escapes), and tablewriter's tables. */
 #include "config.h"
 #include "ctl/v3_int.h"
+#include "store/v2json.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -171,28 +172,15 @@ void v3_print_b64field(const struct v3_ctx *c, json_t *o, const char *k)
 
 /* ---- json: Go's encoding/json of the gRPC structs ---- */
 
+/* json_str prints s as Go's encoding/json writes a string (v2json_str). */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", stdout); break;
-		case '\\': fputs("\\\\", stdout); break;
-		case '\n': fputs("\\n", stdout); break;
-		case '\r': fputs("\\r", stdout); break;
-		case '\t': fputs("\\t", stdout); break;
-		case '<': case '>': case '&': printf("\\u%04x", *p); break;
-		default:
-			if (*p < 0x20)
-				printf("\\u%04x", *p);
-			else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
-				printf("\\u202%c", p[2] == 0xa8 ? '8' : '9');
-				p += 2;
-			} else
-				putchar(*p);
-		}
-	}
-	putchar('"');
+	struct buf b;
+
+	buf_init(&b);
+	v2json_str(&b, s, strlen(s));
+	fwrite(b.data, 1, b.len, stdout);
+	buf_close(&b);
 }
 
 /* Gateway strings that hold bytes or text rather than 64-bit numbers. */
