@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "store/envdir.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fdio.h"
@@ -98,8 +99,7 @@ int proxy_cluster_write(const char *data_dir, const char *const *urls, size_t n,
 		rc = errf(err, errlen, CE_IO, "rename %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		fsync(fd);
+	rc = store_dir_fsync(dir, err, errlen);
 out:
 	if (fd >= 0)
 		close(fd);
