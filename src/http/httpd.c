@@ -209,8 +209,8 @@ static int is_tchar(unsigned char ch)
 	return ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
-/* has_token: does the comma-separated list v contain tok (any case)? */
-static int has_token(const char *v, const char *tok)
+/* http_has_token (httpd.h): does the comma-separated list v hold tok? */
+int http_has_token(const char *v, const char *tok)
 {
 	size_t tl = strlen(tok);
 
@@ -638,8 +638,8 @@ static int parse_field(struct hreq *r, char *line, int *conn_close, int *conn_ka
 		else if (strcasecmp(v, "identity") != 0)
 			return -2; /* Go: 501 */
 	} else if (strcasecmp(line, "Connection") == 0) {
-		*conn_close |= has_token(v, "close");
-		*conn_ka |= has_token(v, "keep-alive");
+		*conn_close |= http_has_token(v, "close");
+		*conn_ka |= http_has_token(v, "keep-alive");
 	} else if (strcasecmp(line, "Expect") == 0) {
 		r->expect |= strcasecmp(v, "100-continue") == 0;
 	}
@@ -1242,7 +1242,7 @@ void hreq_add_header(struct hreq *r, const char *name, const char *value)
 		return;
 	if (strcasecmp(name, "Connection") == 0) {
 		r->user_conn = 1;
-		if (has_token(value, "close"))
+		if (http_has_token(value, "close"))
 			r->close_after = 1;
 	}
 	buf_puts(&r->rh, name);

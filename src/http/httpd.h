@@ -40,6 +40,11 @@ enum hmethod {
 	H_OTHER = 128 /* any other token (TRACE, CONNECT, ...) */
 };
 
+/* http_has_token: the comma-separated header value v (Connection,
+ * Transfer-Encoding ...) holds tok, compared without case. Shared with the
+ * proxy's client. */
+int http_has_token(const char *v, const char *tok);
+
 typedef void (*httpd_handler)(struct hreq *r, void *arg);
 typedef void (*hreq_close_cb)(struct hreq *r, void *arg);
 

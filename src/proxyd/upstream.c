@@ -30,6 +30,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "http/httpd.h"
 #include "util/buf.h"
 
 #define UPS_MAX_HEAD (64u * 1024u)
@@ -234,22 +235,6 @@ void ups_cancel(struct ups_call *k)
 
 /* ---- parsing the answer ---- */
 
-static int token_in(const char *v, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	for (const char *p = v; *p;) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (strncasecmp(p, tok, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' ||
-			p[n] == '\t'))
-			return 1;
-		while (*p && *p != ',')
-			p++;
-	}
-	return 0;
-}
-
 /* parse_head takes the status line and headers out of text (NUL-ended,
  * without the final empty line); 0, 1 for an interim answer to skip, or
  * -1 for a malformed one. */
@@ -282,10 +267,10 @@ static int parse_head(struct ups_call *k, char *text)
 			;
 		for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
 			e[-1] = '\0';
-		if (strcasecmp(line, "Transfer-Encoding") == 0 && token_in(v, "chunked"))
+		if (strcasecmp(line, "Transfer-Encoding") == 0 && http_has_token(v, "chunked"))
 			chunked = 1;
 		else if (strcasecmp(line, "Connection") == 0)
-			close |= token_in(v, "close"), keep |= token_in(v, "keep-alive");
+			close |= http_has_token(v, "close"), keep |= http_has_token(v, "keep-alive");
 		else if (strcasecmp(line, "Content-Length") == 0) {
 			char *end;
 			unsigned long long n = strtoull(v, &end, 10);

@@ -6,4 +6,4 @@ TESTS += tests/unit/proxyd/test_proxyd
 tests_unit_proxyd_test_proxyd_SOURCES = tests/unit/proxyd/test_upstream.c \
 	src/proxyd/upstream.c src/proxyd/upstream.h
 tests_unit_proxyd_test_proxyd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_proxyd_test_proxyd_LDADD = src/util/libutil.a $(LIBEVENT_LIBS) $(CHECK_LIBS)
+tests_unit_proxyd_test_proxyd_LDADD = src/http/libhttp.a src/util/libutil.a $(LIBEVENT_LIBS) $(CHECK_LIBS)
