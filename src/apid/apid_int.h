@@ -112,7 +112,6 @@ void pending_fail_all(struct apid *a);
 /* http.c */
 int apid_http_start(struct apid *a);
 void apid_http_close(struct apid *a);
-void http_common_headers(struct apid *a, struct hreq *req);
 void http_send(struct hreq *req, int status, const char *ctype, const void *body, size_t len);
 void http_send_text(struct hreq *req, int status, const char *text);
 /* etcd's v2 error JSON: {"errorCode":..,"message":..,"cause":..,"index":..}\n */

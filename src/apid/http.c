@@ -20,13 +20,6 @@
 /* Idle or slow clients are cut off after this many seconds. */
 #define HTTP_TIMEOUT_S 120
 
-void http_common_headers(struct apid *a, struct hreq *req)
-{
-	hreq_add_header(req, "Access-Control-Allow-Headers", "accept, content-type, authorization");
-	hreq_add_header(req, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
-	hreq_add_header(req, "Access-Control-Allow-Origin", "*");
-}
-
 void http_send(struct hreq *req, int status, const char *ctype, const void *body, size_t len)
 {
 	if (ctype)
@@ -71,11 +64,8 @@ static void route(struct hreq *req, void *arg)
 		http_send_text(req, 400, "400 Bad Request: missing required Host header");
 		return;
 	}
-	http_common_headers(a, req);
-	if (hreq_method(req) == H_OPTIONS) {
-		hreq_reply(req, 200, NULL, 0);
+	if (http_cors(req))
 		return;
-	}
 	path = url_unescape_path(uri, plen, err, sizeof(err));
 	if (path == NULL) {
 		hreq_close_after(req);

@@ -1385,6 +1385,17 @@ void hreq_reply_end(struct hreq *r)
 	hreq_reply_end_trailer(r, NULL);
 }
 
+int http_cors(struct hreq *r)
+{
+	hreq_add_header(r, "Access-Control-Allow-Headers", "accept, content-type, authorization");
+	hreq_add_header(r, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
+	hreq_add_header(r, "Access-Control-Allow-Origin", "*");
+	if (r->method != H_OPTIONS)
+		return 0;
+	hreq_reply(r, 200, NULL, 0);
+	return 1;
+}
+
 void hreq_abort(struct hreq *r)
 {
 	struct conn *c = r->c;

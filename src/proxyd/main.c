@@ -182,20 +182,6 @@ static void serve_config(struct proxyd *px, struct hreq *r)
 	free(s);
 }
 
-/* cors adds the headers etcd's proxy puts on every answer of its handler
- * (the members' own copies are dropped, forward.c); an OPTIONS request is
- * answered here, as etcd's CORS wrapper does. */
-static int cors(struct hreq *r)
-{
-	hreq_add_header(r, "Access-Control-Allow-Headers", "accept, content-type, authorization");
-	hreq_add_header(r, "Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE");
-	hreq_add_header(r, "Access-Control-Allow-Origin", "*");
-	if (hreq_method(r) != H_OPTIONS)
-		return 0;
-	hreq_reply(r, 200, "", 0);
-	return 1;
-}
-
 static void route(struct hreq *r, void *arg)
 {
 	struct proxyd *px = arg;
@@ -211,7 +197,9 @@ static void route(struct hreq *r, void *arg)
 		hreq_reply(r, 501, "", 0);
 		return;
 	}
-	if (cors(r))
+	/* every answer of etcd's proxy handler has them (forward.c drops the
+	 * members' own copies) */
+	if (http_cors(r))
 		return;
 	if (plen == 22 && strncmp(uri, "/v2/config/local/proxy", 22) == 0) {
 		serve_config(px, r);
