@@ -137,8 +137,6 @@ char *url_unescape_path(const char *s, size_t n, char *err, size_t errlen);
 
 /* misc.c */
 void misc_handle(struct apid *a, struct hreq *req, const char *path);
-/* apid_only answers 405 with Allow unless the method is one of methods. */
-int apid_only(struct hreq *req, int methods, const char *allow);
 struct json_t;
 /* apid_send_json sends o (consumed), with a newline after it if asked. */
 void apid_send_json(struct hreq *req, int status, const char *ctype, struct json_t *o, int newline);

@@ -68,7 +68,7 @@ void discovery_new(struct apid *a, struct hreq *req)
 	uint64_t req_id;
 	long size;
 
-	if (!apid_only(req, H_GET, "GET"))
+	if (!http_only(req, H_GET, "GET"))
 		return;
 	if ((size = size_param(hreq_uri(req))) < 0) {
 		http_send_text(req, 400, "Unable to parse size\n");

@@ -397,7 +397,7 @@ void members_handle(struct apid *a, struct hreq *req, const char *rest)
 	snprintf(cid, sizeof(cid), "%" PRIx64, a->cluster.cluster_id);
 	hreq_add_header(req, "X-Etcd-Cluster-Id", cid);
 	if (*rest == '\0') {
-		if (!apid_only(req, H_GET | H_POST, "GET,POST"))
+		if (!http_only(req, H_GET | H_POST, "GET,POST"))
 			return;
 		if (method == H_GET)
 			list_members(a, req);
@@ -406,11 +406,11 @@ void members_handle(struct apid *a, struct hreq *req, const char *rest)
 		return;
 	}
 	if (strcmp(rest, "leader") == 0) {
-		if (apid_only(req, H_GET, "GET"))
+		if (http_only(req, H_GET, "GET"))
 			leader_member(a, req);
 		return;
 	}
-	if (!apid_only(req, H_DELETE | H_PUT, "DELETE,PUT"))
+	if (!http_only(req, H_DELETE | H_PUT, "DELETE,PUT"))
 		return;
 	if (parse_id(rest, &id) != 0) {
 		snprintf(msg, sizeof(msg), "No such member: %s", rest);

@@ -28,16 +28,6 @@ static void not_found(struct hreq *req)
 	http_send_text(req, 404, "404 page not found\n");
 }
 
-int apid_only(struct hreq *req, int methods, const char *allow)
-{
-	if (hreq_method(req) & methods)
-		return 1;
-	hreq_add_header(req, "Allow", allow);
-	hreq_add_header(req, "X-Content-Type-Options", "nosniff");
-	http_send_text(req, 405, "Method Not Allowed\n");
-	return 0;
-}
-
 void apid_send_json(struct hreq *req, int status, const char *ctype, json_t *o, int newline)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -282,15 +272,15 @@ void misc_handle(struct apid *a, struct hreq *req, const char *path)
 	int v2 = a->w->cfg->enable_v2;
 
 	if (strcmp(path, "/version") == 0) {
-		if (apid_only(req, H_GET, "GET"))
+		if (http_only(req, H_GET, "GET"))
 			serve_version(req);
 	} else if (strcmp(path, "/health") == 0) {
-		if (apid_only(req, H_GET, "GET"))
+		if (http_only(req, H_GET, "GET"))
 			serve_health(a, req);
 	}
 	else if (strcmp(path, "/metrics") == 0)
 		serve_metrics(a, req);
-	else if (v2 && strcmp(path, "/v2/machines") == 0 && apid_only(req, H_GET | H_HEAD, "GET,HEAD"))
+	else if (v2 && strcmp(path, "/v2/machines") == 0 && http_only(req, H_GET | H_HEAD, "GET,HEAD"))
 		members_machines(a, req);
 	else if (v2 && strcmp(path, "/v2/discovery/new") == 0)
 		discovery_new(a, req);
@@ -298,11 +288,11 @@ void misc_handle(struct apid *a, struct hreq *req, const char *path)
 		members_handle(a, req, "");
 	else if (v2 && strncmp(path, "/v2/members/", 12) == 0)
 		members_handle(a, req, path + 12);
-	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && apid_only(req, H_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/self") == 0 && http_only(req, H_GET, "GET"))
 		serve_stats_self(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && apid_only(req, H_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/store") == 0 && http_only(req, H_GET, "GET"))
 		serve_stats_store(a, req);
-	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && apid_only(req, H_GET, "GET"))
+	else if (v2 && strcmp(path, "/v2/stats/leader") == 0 && http_only(req, H_GET, "GET"))
 		serve_stats_leader(a, req);
 	else if (v2 && (strcmp(path, "/v2/machines") == 0 || strncmp(path, "/v2/stats/", 10) == 0))
 		; /* only() answered 405 */

@@ -1385,6 +1385,17 @@ void hreq_reply_end(struct hreq *r)
 	hreq_reply_end_trailer(r, NULL);
 }
 
+int http_only(struct hreq *r, int methods, const char *allow)
+{
+	if (r->method & methods)
+		return 1;
+	hreq_add_header(r, "Allow", allow);
+	hreq_add_header(r, "X-Content-Type-Options", "nosniff");
+	hreq_add_header(r, "Content-Type", "text/plain; charset=utf-8");
+	hreq_reply(r, 405, "Method Not Allowed\n", 19);
+	return 0;
+}
+
 int http_cors(struct hreq *r)
 {
 	hreq_add_header(r, "Access-Control-Allow-Headers", "accept, content-type, authorization");

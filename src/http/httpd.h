@@ -105,6 +105,10 @@ void hreq_set_drain_cb(struct hreq *r, hreq_close_cb cb, void *arg);
 /* hreq_out_pending: response bytes queued for this request's connection
  * and not yet taken by the kernel (0 once the client went away). */
 size_t hreq_out_pending(const struct hreq *r);
+/* http_only answers 405 (Go's "Method Not Allowed", with Allow: allow)
+ * unless the request's method is one of methods (enum hmethod bits);
+ * 1 when the method is allowed. */
+int http_only(struct hreq *r, int methods, const char *allow);
 /* http_cors adds the CORS headers etcd puts on every client answer
  * (any origin) and answers an OPTIONS request itself (200, empty), as
  * etcd's CORS wrapper does; 1 when it answered. */

@@ -150,17 +150,12 @@ static void serve_config(struct proxyd *px, struct hreq *r)
 {
 	size_t n = 0;
 	struct px_ep **eps;
-	json_t *list = json_array(), *o;
+	json_t *list, *o;
 	char *s;
 
-	if (hreq_method(r) != H_GET) {
-		hreq_add_header(r, "Allow", "GET");
-		hreq_add_header(r, "Content-Type", "text/plain; charset=utf-8");
-		hreq_add_header(r, "X-Content-Type-Options", "nosniff");
-		hreq_reply(r, 405, "Method Not Allowed\n", 19);
-		json_decref(list);
+	if (!http_only(r, H_GET, "GET"))
 		return;
-	}
+	list = json_array();
 	eps = director_available(px, &n);
 	for (size_t i = 0; i < n && list; i++)
 		json_array_append_new(list, json_string(eps[i]->url));
